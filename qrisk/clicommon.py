@@ -1,0 +1,88 @@
+"""Conventions every command shares: ``-f/--format``, ``-o/--output``, ``--json``, exit codes.
+
+Exit codes: 0 ok, 1 a ``--fail-on`` threshold was hit, 2 usage or input error.
+Commands produce ``str``/``bytes`` through pure formatters; only :func:`emit` writes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from qrisk.errors import QriskError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def output_options(formats: Sequence[str], default: str) -> Callable[[F], F]:
+    """Add ``-f/--format``, ``--json`` and ``-o/--output`` to a command.
+
+    The command receives ``fmt`` (the chosen format; ``--json`` means ``json``) and ``output``
+    (a path or None for stdout).
+    """
+
+    def decorator(func: F) -> F:
+        func = click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, writable=True, path_type=Path),
+            default=None,
+            help="Write to FILE instead of standard output.",
+        )(func)
+        func = click.option(
+            "--json", "as_json", is_flag=True, default=False, help="Shorthand for -f json."
+        )(func)
+        func = click.option(
+            "-f",
+            "--format",
+            "fmt",
+            type=click.Choice(list(formats), case_sensitive=False),
+            default=default,
+            show_default=True,
+            help="Output format.",
+        )(func)
+        return func
+
+    return decorator
+
+
+def resolve_format(fmt: str, as_json: bool) -> str:
+    """``--json`` wins over ``-f`` only when ``-f`` was left at its default."""
+    return "json" if as_json else fmt.lower()
+
+
+def emit(data: str | bytes, output: Path | None) -> None:
+    """Write the rendered result to stdout or atomically to a file (never half a file)."""
+    if output is None:
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            click.echo(data, nl=not data.endswith("\n"))
+        return
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    target = output.expanduser()
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise QriskError(f"cannot write {output}: folder {parent} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(payload)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise QriskError(f"cannot write {output}: {exc.strerror or exc}") from None

@@ -1,0 +1,1 @@
+"""Discovery: walk targets, run detectors, and build an :class:`~qrisk.model.Inventory`."""
