@@ -286,6 +286,15 @@ class System:
     criticality: Criticality = Criticality.MEDIUM
     sites: tuple[str, ...] = ()
     description: str = ""
+    category: str | None = None
+    """System type, in CNSA 2.0's categories where they apply: ``software-signing``, ``networking``,
+    ``web-cloud``, ``operating-system``, ``niche``, ``legacy`` (None: not stated)."""
+    signature_trust_years: float | None = None
+    """How long signatures made by the system must stay trustworthy (root, firmware, archive)."""
+    jurisdictions: tuple[str, ...] = ()
+    """Where the system is regulated (``US``, ``EU``, ``UK``, ``DE``, ``FR``, ``AU``, ``CA``…)."""
+    high_value: bool = False
+    """A high-value asset (US HVA / high-impact) or equivalent."""
 
     @property
     def retention_years(self) -> float | None:
