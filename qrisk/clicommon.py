@@ -86,3 +86,31 @@ def emit(data: str | bytes, output: Path | None) -> None:
             raise
     except OSError as exc:
         raise QriskError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+MAX_INVENTORY_BYTES = 2 * 1024 * 1024 * 1024
+
+
+def load_inventory_or_scan(target: str, *, quiet: bool = True) -> Any:
+    """An inventory from TARGET: a qrisk inventory JSON file is loaded, anything else scanned.
+
+    Returns a :class:`qrisk.model.Inventory`; raises :class:`QriskError` on bad input.
+    """
+    from qrisk.errors import InputError
+    from qrisk.model import InventoryFormatError, inventory_from_json
+
+    p = Path(target)
+    if p.suffix.lower() == ".json" and p.is_file():
+        try:
+            if p.stat().st_size > MAX_INVENTORY_BYTES:
+                raise InputError(f"{target}: inventory file is larger than {MAX_INVENTORY_BYTES} bytes")
+            raw = p.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{target}: cannot read: {exc.strerror or exc}") from None
+        try:
+            return inventory_from_json(raw)
+        except InventoryFormatError as exc:
+            raise InputError(f"{target}: {exc}") from None
+    from qrisk.cli import scan_inventory
+
+    return scan_inventory((target,), quiet=quiet)

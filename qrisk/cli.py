@@ -1,0 +1,228 @@
+"""The ``qrisk`` command: each command parses options, calls a stage, and hands the result
+to a formatter. Exit codes: 0 ok, 1 a ``--fail-on`` threshold was hit, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+
+import qrisk
+from qrisk.clicommon import EXIT_FINDINGS, emit, output_options, resolve_format
+from qrisk.errors import QriskError
+from qrisk.model import Inventory, QuantumStatus, inventory_to_json
+
+FAIL_ON = {
+    "classically-broken": QuantumStatus.CLASSICALLY_BROKEN.severity,
+    "broken": QuantumStatus.BROKEN.severity,
+    "weakened": QuantumStatus.WEAKENED.severity,
+    # "any": anything that is not known to be quantum-safe (unknown included)
+    "any": QuantumStatus.UNKNOWN.severity,
+}
+
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2,
+               "g": 1024**3, "gb": 1024**3, "gib": 1024**3}
+
+
+class _Size(click.ParamType):
+    name = "size"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        num = text.rstrip("abcdefghijklmnopqrstuvwxyz")
+        unit = text[len(num):]
+        try:
+            n = float(num)
+        except ValueError:
+            self.fail(f"{value!r} is not a size like 512K, 16M or 1G", param, ctx)
+        if unit not in _SIZE_UNITS or n <= 0:
+            self.fail(f"{value!r} is not a size like 512K, 16M or 1G", param, ctx)
+        return int(n * _SIZE_UNITS[unit])
+
+
+class _RichProgress:
+    """A progress bar on stderr for scans longer than a second (an observer, not in the logic)."""
+
+    def __init__(self) -> None:
+        self._progress = None
+        self._task = None
+        self._total = 0
+        self._done = 0
+        self._t0 = 0.0
+
+    def start(self, total_files: int, total_bytes: int) -> None:
+        self._total = total_files
+        self._t0 = time.monotonic()
+
+    def advance(self, files: int, nbytes: int) -> None:
+        self._done += files
+        if self._progress is None:
+            if time.monotonic() - self._t0 < 1.0:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._progress = Progress(
+                TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+                TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("scan", total=self._total, completed=self._done)
+            return
+        self._progress.update(self._task, completed=self._done)
+
+    def finish(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+class QriskGroup(click.Group):
+    """Turns :class:`QriskError` into one line on stderr and exit 2 — never a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except QriskError as exc:
+            click.echo(f"qrisk: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("qrisk: interrupted", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=QriskGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(qrisk.__version__, "-V", "--version", prog_name="qrisk")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+def main(verbose: int) -> None:
+    """qrisk: find the cryptography in an estate, assess its quantum risk, plan the migration."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="qrisk: %(levelname)s: %(message)s", stream=sys.stderr)
+
+
+def scan_inventory(
+    targets: tuple[str, ...],
+    *,
+    manifest: str | None = None,
+    excludes: tuple[str, ...] = (),
+    use_gitignore: bool = True,
+    max_file_size: int = 16 * 1024 * 1024,
+    jobs: int | None = None,
+    quiet: bool = True,
+) -> Inventory:
+    """Run a scan with the CLI's progress display (used by every command that takes TARGET)."""
+    from qrisk.scan.engine import ScanOptions, run_scan
+
+    options = ScanOptions(
+        excludes=excludes, use_gitignore=use_gitignore, max_file_size=max_file_size, jobs=jobs, manifest=manifest
+    )
+    show = not quiet and sys.stderr.isatty()
+    return run_scan(list(targets), options, _RichProgress() if show else None)
+
+
+def fail_on_hit(inventory: Inventory, threshold: str | None) -> bool:
+    """Whether any asset reaches the ``--fail-on`` threshold."""
+    if not threshold:
+        return False
+    level = FAIL_ON[threshold]
+    return any(a.quantum_status.severity >= level for a in inventory.assets)
+
+
+@main.command()
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--manifest", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Manifest describing systems (YAML with schema: qrisk.manifest/1).")
+@output_options(["table", "json", "cbom", "csv"], "table")
+@click.option("--exclude", "excludes", multiple=True, metavar="GLOB",
+              help="Leave out paths matching GLOB (gitignore syntax; repeatable).")
+@click.option("--no-gitignore", is_flag=True, help="Do not honour .gitignore files.")
+@click.option("--max-file-size", type=_Size(), default="16M", show_default=True,
+              help="Skip (and record) larger files.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1, max=1024), default=None,
+              help="Worker processes (default: number of CPUs).")
+@click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default=None,
+              help="Exit 1 if an asset at or above this status is found.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+def scan(
+    targets: tuple[str, ...],
+    manifest: str | None,
+    fmt: str,
+    as_json: bool,
+    output: Path | None,
+    excludes: tuple[str, ...],
+    no_gitignore: bool,
+    max_file_size: int,
+    jobs: int | None,
+    fail_on: str | None,
+    quiet: bool,
+) -> None:
+    """Inventory the cryptography in TARGETS: folders, files, or a manifest.
+
+    \b
+    Examples:
+      qrisk scan inventories/acme-bank/manifest.yaml
+      qrisk scan ./repo --exclude 'tests/**' -f cbom -o bom.json
+      qrisk scan ./certs --fail-on broken
+    """
+    fmt = resolve_format(fmt, as_json)
+    inventory = scan_inventory(
+        targets, manifest=manifest, excludes=excludes, use_gitignore=not no_gitignore,
+        max_file_size=max_file_size, jobs=jobs, quiet=quiet,
+    )
+    emit(render_inventory(inventory, fmt, color=output is None and sys.stdout.isatty()), output)
+    if fail_on_hit(inventory, fail_on):
+        sys.exit(EXIT_FINDINGS)
+
+
+def render_inventory(inventory: Inventory, fmt: str, *, color: bool = False) -> str:
+    """Render an inventory in one of the scan formats."""
+    if fmt == "json":
+        return inventory_to_json(inventory) + "\n"
+    if fmt == "cbom":
+        from qrisk.report.cbom import format_cbom
+
+        return format_cbom(inventory) + "\n"
+    if fmt == "csv":
+        from qrisk.report.tabular import format_csv
+
+        return format_csv(inventory)
+    from qrisk.report.tabular import format_table
+
+    return format_table(inventory, color=color)
+
+
+@main.group()
+def manifest() -> None:
+    """Work with manifests (systems, data, sites, QKD links)."""
+
+
+@manifest.command("check")
+@click.argument("path", type=click.Path(dir_okay=False))
+def manifest_check(path: str) -> None:
+    """Validate a manifest; print a one-line summary, or the first error with its line."""
+    from qrisk.manifest import load_manifest
+
+    m = load_manifest(path)
+    click.echo(
+        f"{path}: ok ({m.schema}): {len(m.systems)} system(s), {len(m.sites)} site(s), {len(m.qkd_links)} QKD link(s)"
+    )
+
+
+@manifest.command("schema")
+@output_options(["json"], "json")
+def manifest_schema(fmt: str, as_json: bool, output: Path | None) -> None:
+    """Print the manifest's JSON Schema."""
+    import json
+
+    from qrisk.manifest import manifest_json_schema
+
+    emit(json.dumps(manifest_json_schema(), indent=2) + "\n", output)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,432 @@
+"""Run detectors over the files of the scan targets and build an :class:`Inventory`.
+
+Per file: read the first bytes, ask each detector whether it wants the file, read the
+rest only if one does, and isolate every detector error as a recorded skip. Files are
+examined in a process pool when there are many (``jobs``); results do not depend on
+the number of processes. Findings become assets with stable ids (see
+:func:`qrisk.model.make_asset_id`), merged across files by identity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+import qrisk
+from qrisk import catalog
+from qrisk.errors import InputError
+from qrisk.manifest import Manifest, load_manifest, looks_like_manifest
+from qrisk.model import (
+    Algorithm,
+    Asset,
+    AssetKind,
+    Inventory,
+    Occurrence,
+    Primitive,
+    ScanInfo,
+    SkippedFile,
+    System,
+    make_asset_id,
+)
+from qrisk.scan.detectors import Detector, FileNote, Finding, builtin_detectors
+from qrisk.scan.walk import Root, WalkedFile, WalkOptions, WalkResult, display, walk
+
+HEAD_BYTES = 8192
+# Below this many files the pool's start-up costs more than it saves.
+POOL_MIN_FILES = 256
+CHUNK = 64
+
+
+class ProgressObserver(Protocol):
+    """Told about progress; the scan itself never prints (pip-audit's spinner pattern)."""
+
+    def start(self, total_files: int, total_bytes: int) -> None: ...
+    def advance(self, files: int, nbytes: int) -> None: ...
+    def finish(self) -> None: ...
+
+
+@dataclass
+class ScanOptions:
+    """How to scan."""
+
+    excludes: Sequence[str] = ()
+    use_gitignore: bool = True
+    max_file_size: int = 16 * 1024 * 1024
+    jobs: int | None = None
+    """Worker processes; None = number of CPUs; 1 = in this process."""
+    manifest: str | None = None
+    """Path of a manifest given with ``--manifest`` (targets may also be manifests)."""
+    detectors: Callable[[], list[Detector]] = builtin_detectors
+
+
+@dataclass
+class FileResult:
+    """What examining one file produced."""
+
+    location: str
+    root_index: int
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[SkippedFile] = field(default_factory=list)
+    scanned: bool = False
+    nbytes: int = 0
+
+
+# --------------------------------------------------------------------------- per file
+
+_DETECTORS: list[Detector] | None = None
+
+
+def _init_worker(factory: Callable[[], list[Detector]]) -> None:
+    global _DETECTORS
+    _DETECTORS = factory()
+
+
+def examine(file: WalkedFile, detectors: Sequence[Detector]) -> FileResult:
+    """Run the detectors that want ``file``; never raises."""
+    res = FileResult(file.location, file.root_index)
+    try:
+        with open(file.path, "rb") as fh:
+            head = fh.read(HEAD_BYTES)
+            binary = b"\x00" in head
+            wanted = []
+            for d in detectors:
+                if binary and not d.handles_binary:
+                    continue
+                try:
+                    if d.wants(file.location, head):
+                        wanted.append(d)
+                except Exception as exc:  # a detector bug must not stop the scan
+                    res.notes.append(SkippedFile(file.location, "detector-error", f"{d.id}.wants: {type(exc).__name__}"))
+            if not wanted:
+                if binary:
+                    res.notes.append(SkippedFile(file.location, "binary", "no detector reads this binary format"))
+                else:
+                    res.scanned = True
+                    res.nbytes = len(head)
+                return res
+            data = head + fh.read() if len(head) == HEAD_BYTES else head
+    except FileNotFoundError:
+        res.notes.append(SkippedFile(file.location, "vanished", "file disappeared during the scan"))
+        return res
+    except PermissionError:
+        res.notes.append(SkippedFile(file.location, "permission-denied", ""))
+        return res
+    except OSError as exc:
+        res.notes.append(SkippedFile(file.location, "unreadable", str(exc.strerror or exc)))
+        return res
+    res.scanned = True
+    res.nbytes = len(data)
+    for d in wanted:
+        try:
+            for out in d.detect(file.location, data):
+                if isinstance(out, Finding):
+                    res.findings.append(out)
+                elif isinstance(out, FileNote):
+                    res.notes.append(SkippedFile(file.location, out.reason, f"{d.id}: {out.detail}"))
+        except Exception as exc:  # isolate: a detector error is a counted skip naming detector and file
+            res.notes.append(SkippedFile(file.location, "detector-error", f"{d.id}: {type(exc).__name__}"))
+    return res
+
+
+def _examine_batch(files: list[WalkedFile]) -> list[FileResult]:
+    assert _DETECTORS is not None
+    return [examine(f, _DETECTORS) for f in files]
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@dataclass
+class Plan:
+    """Roots to walk, the system each belongs to, and the manifest if any."""
+
+    roots: list[Root]
+    root_systems: list[str | None]
+    manifest: Manifest | None
+    targets: list[str]
+    notes: list[SkippedFile]
+
+
+def plan_targets(targets: Sequence[str], manifest_path: str | None = None) -> Plan:
+    """Decide what to walk: folders and files as given; a manifest's systems' paths."""
+    manifests: list[Path] = []
+    plain: list[Path] = []
+    for t in targets:
+        p = Path(t)
+        if not os.path.lexists(p):
+            raise InputError(f"target {t!r} does not exist")
+        if p.is_file() and looks_like_manifest(p):
+            manifests.append(p)
+        else:
+            plain.append(p)
+    if manifest_path:
+        manifests.insert(0, Path(manifest_path))
+    if len(manifests) > 1:
+        raise InputError("give at most one manifest per scan (found: " + ", ".join(map(str, manifests)) + ")")
+    manifest = load_manifest(manifests[0]) if manifests else None
+
+    roots: list[Root] = []
+    systems: list[str | None] = []
+    notes: list[SkippedFile] = []
+    multi = len(plain) + (1 if manifest else 0) > 1
+    for p in plain:
+        prefix = (p.resolve().name or str(p)) if multi else ""
+        roots.append(Root(p, prefix))
+        systems.append(None)
+    if manifest is not None:
+        base = manifest.base_dir
+        for system in manifest.systems:
+            for raw in system.paths:
+                rp = Path(raw) if Path(raw).is_absolute() else base / raw
+                if not rp.exists():
+                    notes.append(SkippedFile(raw, "missing-path", f"system {system.id}: path does not exist"))
+                    continue
+                try:
+                    prefix = rp.resolve().relative_to(base.resolve()).as_posix()
+                except ValueError:
+                    prefix = rp.resolve().name
+                roots.append(Root(rp, "" if prefix == "." else prefix))
+                systems.append(system.id)
+            for ep in system.endpoints:
+                notes.append(
+                    SkippedFile(ep, "not-probed", f"system {system.id}: live endpoint probing is not in this version")
+                )
+    target_names = [str(t) for t in targets] + ([manifest_path] if manifest_path else [])
+    return Plan(roots, systems, manifest, target_names, notes)
+
+
+# --------------------------------------------------------------------------- main entry
+
+
+def run_scan(
+    targets: Sequence[str], options: ScanOptions | None = None, progress: ProgressObserver | None = None
+) -> Inventory:
+    """Scan ``targets`` (folders, files, at most one manifest) into an inventory."""
+    options = options or ScanOptions()
+    started = dt.datetime.now(dt.UTC)
+    plan = plan_targets(targets, options.manifest)
+    walk_result = WalkResult()
+    walk_opts = WalkOptions(options.excludes, options.use_gitignore, options.max_file_size)
+    files = list(walk(plan.roots, walk_opts, walk_result))
+    total_bytes = sum(f.size for f in files)
+    if progress:
+        progress.start(len(files), total_bytes)
+    results: list[FileResult] = []
+    jobs = options.jobs if options.jobs and options.jobs > 0 else (os.cpu_count() or 1)
+    try:
+        if jobs == 1 or len(files) < POOL_MIN_FILES:
+            detectors = options.detectors()
+            for f in files:
+                results.append(examine(f, detectors))
+                if progress:
+                    progress.advance(1, f.size)
+        else:
+            batches = [files[i : i + CHUNK] for i in range(0, len(files), CHUNK)]
+            import multiprocessing as mp
+
+            ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+            with ProcessPoolExecutor(
+                max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(options.detectors,)
+            ) as pool:
+                for batch, out in zip(batches, pool.map(_examine_batch, batches), strict=True):
+                    results.extend(out)
+                    if progress:
+                        progress.advance(len(batch), sum(f.size for f in batch))
+    finally:
+        if progress:
+            progress.finish()
+
+    skipped = list(plan.notes) + walk_result.skipped
+    for r in results:
+        skipped.extend(r.notes)
+    assets = build_assets(results, plan.root_systems)
+    finished = dt.datetime.now(dt.UTC)
+    manifest = plan.manifest
+    return Inventory(
+        assets=tuple(assets),
+        systems=manifest.systems if manifest else (),
+        sites=manifest.sites if manifest else (),
+        qkd_links=manifest.qkd_links if manifest else (),
+        skipped=tuple(sorted(skipped, key=lambda s: (s.location, s.reason, s.detail))),
+        scan=ScanInfo(
+            targets=tuple(plan.targets),
+            started=started,
+            finished=finished,
+            files_seen=walk_result.files_seen,
+            files_scanned=sum(1 for r in results if r.scanned),
+            bytes_scanned=sum(r.nbytes for r in results),
+            tool="qrisk",
+            tool_version=qrisk.__version__,
+            organisation=manifest.organisation if manifest else "",
+            manifest=str(manifest.path) if manifest else None,
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- assets
+
+
+def resolve_algorithm(finding: Finding) -> tuple[Algorithm, int | None, str | None]:
+    """Catalog entry, key size and canonical curve for a finding."""
+    cat = catalog.algorithms()
+    res = cat.resolve(finding.algorithm)
+    entry = res.algorithm
+    key_size = finding.key_size if finding.key_size is not None else res.key_size
+    curve = finding.curve
+    if curve:
+        if entry.family in ("EC", "ECDSA", "ECDH") or entry.name in ("ECDSA", "ECDH"):
+            entry = cat.ec(entry.name.split("-")[0], curve)
+        curve_entry = cat.lookup(curve)
+        curve = curve_entry.curve or entry.curve or curve
+    elif entry.curve:
+        curve = entry.curve
+    return entry, key_size, curve
+
+
+def asset_from_finding(finding: Finding, location: str, detector_id: str, system: str | None) -> Asset:
+    """Turn one finding into an asset (one occurrence), resolved through the catalog."""
+    entry, key_size, curve = resolve_algorithm(finding)
+    status = entry.status_for(key_size)
+    kind = finding.kind
+    asset_id = make_asset_id(
+        kind,
+        entry.name if entry.name != "unknown" else f"unknown:{finding.algorithm}",
+        key_size=key_size,
+        curve=curve,
+        parameter_set=finding.parameter_set or entry.parameter_set,
+        mode=finding.mode,
+        fingerprint=finding.fingerprint_sha256 or (finding.certificate.sha256_fingerprint if finding.certificate else None),
+        location=location,
+        rule_id=finding.rule_id,
+    )
+    occ = Occurrence(
+        location=location,
+        detector=detector_id,
+        rule_id=finding.rule_id,
+        line=finding.line,
+        confidence=finding.confidence,
+        snippet=finding.snippet[:160],
+    )
+    notes = finding.notes
+    if entry.name == "unknown" and finding.algorithm and finding.algorithm != "unknown":
+        notes = (*notes, f"not in the qrisk catalog: {finding.algorithm[:80]}")
+    return Asset(
+        asset_id=asset_id,
+        kind=kind,
+        algorithm=entry.name,
+        primitive=entry.primitive if entry.primitive else Primitive.UNKNOWN,
+        quantum_status=status,
+        usage=finding.usage,
+        key_size=key_size,
+        curve=curve,
+        parameter_set=finding.parameter_set or entry.parameter_set,
+        mode=finding.mode,
+        classical_security_bits=entry.security_bits_for(key_size),
+        nist_quantum_level=entry.nist_quantum_level,
+        occurrences=(occ,),
+        system=system,
+        fingerprint_sha256=finding.fingerprint_sha256,
+        key_material=finding.key_material,
+        encrypted=finding.encrypted,
+        certificate=finding.certificate,
+        name=finding.name,
+        version=finding.version,
+        notes=tuple(notes),
+    )
+
+
+def _detector_for_rule(rule_id: str, detectors: Iterable[Detector]) -> str:
+    for d in detectors:
+        if rule_id in d.rules:
+            return d.id
+    return "unknown"
+
+
+def build_assets(results: Sequence[FileResult], root_systems: Sequence[str | None]) -> list[Asset]:
+    """Merge findings by asset id; link certificates to issuers and keys to certificates."""
+    detectors = builtin_detectors()
+    rule_to_detector: dict[str, str] = {}
+    merged: dict[str, Asset] = {}
+    for r in results:
+        system = root_systems[r.root_index] if r.root_index < len(root_systems) else None
+        for f in r.findings:
+            det = rule_to_detector.get(f.rule_id)
+            if det is None:
+                det = rule_to_detector[f.rule_id] = _detector_for_rule(f.rule_id, detectors)
+            asset = asset_from_finding(f, r.location, det, system)
+            prev = merged.get(asset.asset_id)
+            if prev is None:
+                merged[asset.asset_id] = asset
+            else:
+                merged[asset.asset_id] = _merge(prev, asset)
+    assets = list(merged.values())
+    assets = _link(assets)
+    assets.sort(key=lambda a: (a.occurrences[0].location, a.occurrences[0].line or 0, a.asset_id))
+    return assets
+
+
+def _merge(a: Asset, b: Asset) -> Asset:
+    occs = list(a.occurrences)
+    seen = {(o.location, o.line, o.rule_id) for o in occs}
+    for o in b.occurrences:
+        if (o.location, o.line, o.rule_id) not in seen:
+            occs.append(o)
+            seen.add((o.location, o.line, o.rule_id))
+    occs.sort(key=lambda o: (o.location, o.line or 0, o.rule_id))
+    notes = list(a.notes)
+    for n in b.notes:
+        if n not in notes:
+            notes.append(n)
+    if b.system and a.system and b.system != a.system:
+        extra = f"also used by system {b.system}"
+        if extra not in notes:
+            notes.append(extra)
+    # a private key and its public half have the same id only if kinds match; keep the
+    # strongest statement of key material (private beats public)
+    key_material = a.key_material
+    if b.key_material is not None and (key_material is None or b.key_material.value == "private"):
+        key_material = b.key_material
+    return replace(
+        a,
+        occurrences=tuple(occs),
+        notes=tuple(notes),
+        system=a.system or b.system,
+        key_material=key_material,
+        encrypted=a.encrypted and b.encrypted,
+        name=a.name or b.name,
+    )
+
+
+def _link(assets: list[Asset]) -> list[Asset]:
+    by_ski: dict[str, str] = {}
+    by_fp: dict[str, list[str]] = {}
+    for a in assets:
+        if a.certificate and a.certificate.subject_key_id:
+            by_ski.setdefault(a.certificate.subject_key_id, a.asset_id)
+        if a.fingerprint_sha256:
+            by_fp.setdefault(a.fingerprint_sha256, []).append(a.asset_id)
+    out = []
+    for a in assets:
+        related: list[str] = list(a.related)
+        if a.certificate and a.certificate.authority_key_id and not a.certificate.self_signed:
+            issuer = by_ski.get(a.certificate.authority_key_id)
+            if issuer and issuer != a.asset_id and issuer not in related:
+                related.append(issuer)
+        if a.fingerprint_sha256:
+            for other in by_fp.get(a.fingerprint_sha256, []):
+                if other != a.asset_id and other not in related:
+                    related.append(other)
+        out.append(replace(a, related=tuple(related)) if related != list(a.related) else a)
+    return out
+
+
+def systems_by_id(systems: Iterable[System]) -> dict[str, System]:
+    return {s.id: s for s in systems}
+
+
+__all__ = ["ProgressObserver", "ScanOptions", "build_assets", "display", "examine", "plan_targets", "run_scan"]

@@ -1,0 +1,224 @@
+"""Discovery: list the files under the scan roots, safely.
+
+Respects ``.gitignore`` files (root and nested) and ``--exclude`` globs, never follows a
+symlink out of the roots or round a loop, survives permission errors and names that are
+not UTF-8, and records every file it passes over with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pathspec
+
+from qrisk.model import SkippedFile
+
+ALWAYS_SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
+
+
+def display(path_bytes: bytes) -> str:
+    """A printable, JSON-safe form of a path (undecodable bytes become ``\\xNN``)."""
+    return path_bytes.decode("utf-8", errors="backslashreplace")
+
+
+@dataclass(frozen=True)
+class WalkedFile:
+    """A regular file to examine."""
+
+    path: bytes
+    """Absolute path as bytes (exact, whatever the encoding)."""
+    location: str
+    """Path relative to the target's root, printable (see :func:`display`)."""
+    size: int
+    root_index: int
+    """Which root the file came from."""
+
+
+@dataclass
+class WalkOptions:
+    """What to leave out."""
+
+    excludes: Sequence[str] = ()
+    """gitignore-style globs matched against the path relative to the root."""
+    use_gitignore: bool = True
+    max_file_size: int = 16 * 1024 * 1024
+
+
+@dataclass
+class Root:
+    """A scan root: a folder or a single file, and the prefix its locations get."""
+
+    path: Path
+    prefix: str = ""
+    """First path segment for locations when several targets are scanned (may be empty)."""
+
+
+@dataclass
+class WalkResult:
+    """Skips recorded during the walk (files are yielded as they are found)."""
+
+    skipped: list[SkippedFile] = field(default_factory=list)
+    files_seen: int = 0
+
+
+def _join(prefix: str, rel: str) -> str:
+    if not prefix:
+        return rel
+    return f"{prefix}/{rel}" if rel else prefix
+
+
+def _within(real: bytes, roots_real: Sequence[bytes]) -> bool:
+    for r in roots_real:
+        if real == r or real.startswith(r.rstrip(b"/") + b"/"):
+            return True
+    return False
+
+
+def walk(roots: Sequence[Root], options: WalkOptions, result: WalkResult) -> Iterator[WalkedFile]:
+    """Yield every regular file under ``roots``; append skips to ``result``."""
+    exclude_spec = pathspec.GitIgnoreSpec.from_lines(options.excludes) if options.excludes else None
+    roots_real = [os.path.realpath(os.fsencode(r.path)) for r in roots]
+
+    for index, root in enumerate(roots):
+        root_b = os.fsencode(root.path)
+        try:
+            st = os.stat(root_b)
+        except OSError as exc:
+            result.skipped.append(SkippedFile(_join(root.prefix, "") or display(root_b), _reason(exc), str(exc.strerror)))
+            continue
+        if stat.S_ISREG(st.st_mode):
+            result.files_seen += 1
+            name = display(os.path.basename(root_b))
+            loc = _join(root.prefix, name) if root.prefix else name
+            if st.st_size > options.max_file_size:
+                result.skipped.append(SkippedFile(loc, "too-large", f"{st.st_size} bytes"))
+                continue
+            yield WalkedFile(root_b, loc, st.st_size, index)
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            result.skipped.append(SkippedFile(display(root_b), "not-a-file", "special file"))
+            continue
+        yield from _walk_dir(root, index, root_b, roots_real, exclude_spec, options, result)
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission-denied"
+    if isinstance(exc, FileNotFoundError):
+        return "vanished"
+    return "unreadable"
+
+
+def _walk_dir(
+    root: Root,
+    index: int,
+    root_b: bytes,
+    roots_real: Sequence[bytes],
+    exclude_spec: pathspec.PathSpec | None,
+    options: WalkOptions,
+    result: WalkResult,
+) -> Iterator[WalkedFile]:
+    visited: set[tuple[int, int]] = set()
+    # stack of (dir path, rel path bytes, gitignore specs in force: list of (base rel, spec))
+    root_stat = os.stat(root_b)
+    visited.add((root_stat.st_dev, root_stat.st_ino))
+    stack: list[tuple[bytes, bytes, tuple[tuple[bytes, pathspec.PathSpec], ...]]] = [(root_b, b"", ())]
+    while stack:
+        dir_b, rel_dir, specs = stack.pop()
+        if options.use_gitignore:
+            gi = os.path.join(dir_b, b".gitignore")
+            try:
+                with open(gi, "rb") as fh:
+                    lines = fh.read(1024 * 1024).decode("utf-8", errors="replace").splitlines()
+                specs = (*specs, (rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
+            except FileNotFoundError:
+                pass
+            except OSError:
+                pass
+        try:
+            with os.scandir(dir_b) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            loc = _join(root.prefix, display(rel_dir)) or display(dir_b)
+            result.skipped.append(SkippedFile(loc, _reason(exc), "cannot list folder"))
+            continue
+        subdirs = []
+        for entry in entries:
+            name = os.fsencode(entry.name)
+            rel = rel_dir + b"/" + name if rel_dir else name
+            rel_s = display(rel)
+            loc = _join(root.prefix, rel_s)
+            try:
+                is_link = entry.is_symlink()
+                is_dir = entry.is_dir(follow_symlinks=True)
+            except OSError as exc:
+                result.skipped.append(SkippedFile(loc, _reason(exc), ""))
+                continue
+            if is_dir and name.decode("utf-8", "replace") in ALWAYS_SKIP_DIRS:
+                continue
+            if _ignored(rel, is_dir, specs, exclude_spec):
+                continue
+            full = os.path.join(dir_b, name)
+            if is_link:
+                real = os.path.realpath(full)
+                if not os.path.exists(real):
+                    result.skipped.append(SkippedFile(loc, "broken-symlink", ""))
+                    continue
+                if not _within(real, roots_real):
+                    result.skipped.append(SkippedFile(loc, "outside-root", "symlink leads outside the scanned roots"))
+                    continue
+            if is_dir:
+                try:
+                    st = os.stat(full)
+                except OSError as exc:
+                    result.skipped.append(SkippedFile(loc, _reason(exc), ""))
+                    continue
+                key = (st.st_dev, st.st_ino)
+                if key in visited:
+                    if is_link:
+                        result.skipped.append(SkippedFile(loc, "symlink-loop", "folder already visited"))
+                    continue
+                visited.add(key)
+                subdirs.append((full, rel, specs))
+                continue
+            result.files_seen += 1
+            try:
+                st = os.stat(full) if is_link else entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                result.skipped.append(SkippedFile(loc, _reason(exc), ""))
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                result.skipped.append(SkippedFile(loc, "not-a-file", "device, socket or pipe"))
+                continue
+            if st.st_size > options.max_file_size:
+                result.skipped.append(SkippedFile(loc, "too-large", f"{st.st_size} bytes > {options.max_file_size}"))
+                continue
+            yield WalkedFile(full, loc, st.st_size, index)
+        stack.extend(reversed(subdirs))
+
+
+def _ignored(
+    rel: bytes,
+    is_dir: bool,
+    specs: tuple[tuple[bytes, pathspec.PathSpec], ...],
+    exclude_spec: pathspec.PathSpec | None,
+) -> bool:
+    rel_s = rel.decode("utf-8", errors="surrogateescape")
+    candidate = rel_s + "/" if is_dir else rel_s
+    if exclude_spec is not None and exclude_spec.match_file(candidate):
+        return True
+    for base, spec in specs:
+        if base:
+            base_s = base.decode("utf-8", errors="surrogateescape") + "/"
+            if not candidate.startswith(base_s):
+                continue
+            sub = candidate[len(base_s):]
+        else:
+            sub = candidate
+        if spec.match_file(sub):
+            return True
+    return False
