@@ -56,6 +56,7 @@ def test_symlinks(tmp_path: Path) -> None:
     inv = scan(root)
     r = reasons(inv)
     assert r["sub/loop"] == "symlink-loop"
+    assert r["self"] == "symlink-duplicate"
     assert r["escape"] == "outside-root"
     assert r["escape-file.pem"] == "outside-root"
     assert r["dangling"] == "broken-symlink"

@@ -72,10 +72,7 @@ def _join(prefix: str, rel: str) -> str:
 
 
 def _within(real: bytes, roots_real: Sequence[bytes]) -> bool:
-    for r in roots_real:
-        if real == r or real.startswith(r.rstrip(b"/") + b"/"):
-            return True
-    return False
+    return any(real == r or real.startswith(r.rstrip(b"/") + b"/") for r in roots_real)
 
 
 def walk(roots: Sequence[Root], options: WalkOptions, result: WalkResult) -> Iterator[WalkedFile]:
@@ -123,20 +120,41 @@ def _walk_dir(
     result: WalkResult,
 ) -> Iterator[WalkedFile]:
     visited: set[tuple[int, int]] = set()
-    # stack of (dir path, rel path bytes, gitignore specs in force: list of (base rel, spec))
     root_stat = os.stat(root_b)
     visited.add((root_stat.st_dev, root_stat.st_ino))
-    stack: list[tuple[bytes, bytes, tuple[tuple[bytes, pathspec.PathSpec], ...]]] = [(root_b, b"", ())]
-    while stack:
-        dir_b, rel_dir, specs = stack.pop()
+    Specs = tuple[tuple[bytes, pathspec.PathSpec], ...]
+    # Real folders are walked first; folders reached through a symlink wait in `deferred`,
+    # so a link never hides the real path, and a link to a folder already seen is recorded
+    # once (as a loop when it points at one of its own ancestors).
+    stack: list[tuple[bytes, bytes, Specs]] = [(root_b, b"", ())]
+    deferred: list[tuple[bytes, bytes, Specs]] = []
+    while stack or deferred:
+        if stack:
+            dir_b, rel_dir, specs = stack.pop()
+        else:
+            dir_b, rel_dir, specs = deferred.pop(0)
+            loc = _join(root.prefix, display(rel_dir))
+            try:
+                st = os.stat(dir_b)
+            except OSError as exc:
+                result.skipped.append(SkippedFile(loc, _reason(exc), ""))
+                continue
+            key = (st.st_dev, st.st_ino)
+            if key in visited:
+                real = os.path.realpath(dir_b)
+                parent_real = os.path.realpath(os.path.dirname(dir_b))
+                if parent_real == real or parent_real.startswith(real.rstrip(b"/") + b"/"):
+                    result.skipped.append(SkippedFile(loc, "symlink-loop", "link to one of its own parent folders"))
+                else:
+                    result.skipped.append(SkippedFile(loc, "symlink-duplicate", "folder already scanned by another path"))
+                continue
+            visited.add(key)
         if options.use_gitignore:
             gi = os.path.join(dir_b, b".gitignore")
             try:
                 with open(gi, "rb") as fh:
                     lines = fh.read(1024 * 1024).decode("utf-8", errors="replace").splitlines()
                 specs = (*specs, (rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
-            except FileNotFoundError:
-                pass
             except OSError:
                 pass
         try:
@@ -172,6 +190,9 @@ def _walk_dir(
                     result.skipped.append(SkippedFile(loc, "outside-root", "symlink leads outside the scanned roots"))
                     continue
             if is_dir:
+                if is_link:
+                    deferred.append((full, rel, specs))
+                    continue
                 try:
                     st = os.stat(full)
                 except OSError as exc:
@@ -179,8 +200,6 @@ def _walk_dir(
                     continue
                 key = (st.st_dev, st.st_ino)
                 if key in visited:
-                    if is_link:
-                        result.skipped.append(SkippedFile(loc, "symlink-loop", "folder already visited"))
                     continue
                 visited.add(key)
                 subdirs.append((full, rel, specs))
