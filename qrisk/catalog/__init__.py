@@ -19,6 +19,7 @@ from qrisk.model import Algorithm, Primitive, QuantumStatus, Usage
 
 ALGORITHMS_SCHEMA = "qrisk.catalog.algorithms/1"
 RETENTION_SCHEMA = "qrisk.catalog.retention/1"
+NON_CRYPTO_SCHEMA = "qrisk.catalog.non_crypto/1"
 
 UNKNOWN = Algorithm(
     name="unknown",
@@ -219,6 +220,62 @@ def algorithms() -> AlgorithmCatalog:
 def lookup(name: str) -> Algorithm:
     """Shorthand for ``algorithms().lookup(name)``."""
     return algorithms().lookup(name)
+
+
+# --------------------------------------------------------------------------- non-cryptographic names
+
+
+class _NonCryptoEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    reason: str
+    seen_in: str = ""
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_present(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("every non-cryptographic name must say why it is not an algorithm")
+        return v
+
+
+class _NonCryptoFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_: str = Field(alias="schema")
+    names: list[_NonCryptoEntry]
+
+
+def _non_crypto_key(name: str) -> str:
+    stripped = name.strip()
+    return stripped if _OID_RE.match(stripped) else normalise(stripped)
+
+
+@functools.cache
+def non_crypto_names() -> dict[str, str]:
+    """Reviewed names (normalised, or exact OIDs) that show up in algorithm lists but are not
+    cryptographic algorithms for qrisk's purpose, each mapped to the reason."""
+    try:
+        doc = _NonCryptoFile.model_validate(_read_yaml("non_crypto.yaml"))
+    except ValidationError as exc:
+        raise CatalogError(f"non-cryptographic name list is malformed: {exc}") from None
+    if doc.schema_.split("/")[0] != NON_CRYPTO_SCHEMA.split("/")[0]:
+        raise CatalogError(f"unexpected non-cryptographic name list schema {doc.schema_!r}")
+    out: dict[str, str] = {}
+    for e in doc.names:
+        key = _non_crypto_key(e.name)
+        if not key or key in out:
+            raise CatalogError(f"non-cryptographic name {e.name!r} is empty or listed twice")
+        out[key] = e.reason
+    return out
+
+
+def non_crypto_reason(name: str) -> str | None:
+    """Why ``name`` is not a cryptographic algorithm, or None when it is not on the reviewed list."""
+    if not name:
+        return None
+    return non_crypto_names().get(_non_crypto_key(name))
 
 
 # --------------------------------------------------------------------------- retention
