@@ -244,7 +244,7 @@ def run_scan(
     skipped = list(plan.notes) + walk_result.skipped
     for r in results:
         skipped.extend(r.notes)
-    assets = build_assets(results, plan.root_systems)
+    assets = build_assets(results, plan.root_systems, options.detectors())
     finished = dt.datetime.now(dt.UTC)
     manifest = plan.manifest
     return Inventory(
@@ -277,6 +277,10 @@ def resolve_algorithm(finding: Finding) -> tuple[Algorithm, int | None, str | No
     res = cat.resolve(finding.algorithm)
     entry = res.algorithm
     key_size = finding.key_size if finding.key_size is not None else res.key_size
+    if key_size and entry.name != "unknown" and not entry.security_by_key_size:
+        sized = cat.get(f"{entry.name}-{key_size}")
+        if sized.name != "unknown":
+            entry = sized
     curve = finding.curve
     if curve:
         if entry.family in ("EC", "ECDSA", "ECDH") or entry.name in ("ECDSA", "ECDH"):
@@ -347,9 +351,12 @@ def _detector_for_rule(rule_id: str, detectors: Iterable[Detector]) -> str:
     return "unknown"
 
 
-def build_assets(results: Sequence[FileResult], root_systems: Sequence[str | None]) -> list[Asset]:
+def build_assets(
+    results: Sequence[FileResult], root_systems: Sequence[str | None], detectors: Sequence[Detector] | None = None
+) -> list[Asset]:
     """Merge findings by asset id; link certificates to issuers and keys to certificates."""
-    detectors = builtin_detectors()
+    if detectors is None:
+        detectors = builtin_detectors()
     rule_to_detector: dict[str, str] = {}
     merged: dict[str, Asset] = {}
     for r in results:

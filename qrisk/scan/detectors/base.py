@@ -72,6 +72,10 @@ class Detector(abc.ABC):
     """Rule id → one-line description, for SARIF and documentation."""
     handles_binary: ClassVar[bool] = False
     """Whether the detector wants files that look binary (DER, PKCS#12, keystores)."""
+    keywords: ClassVar[tuple[bytes, ...]] = ()
+    """Prefilter: lower-case literals of which at least one must occur (case-insensitively)
+    in a file for :meth:`detect` to run. The engine matches all detectors' keywords in one
+    pass over the bytes. Empty: :meth:`wants` alone decides."""
 
     @abc.abstractmethod
     def wants(self, path: str, head: bytes) -> bool:
