@@ -24,7 +24,6 @@ from qrisk.manifest import Manifest, load_manifest, looks_like_manifest
 from qrisk.model import (
     Algorithm,
     Asset,
-    AssetKind,
     Inventory,
     Occurrence,
     Primitive,
@@ -34,6 +33,7 @@ from qrisk.model import (
     make_asset_id,
 )
 from qrisk.scan.detectors import Detector, FileNote, Finding, builtin_detectors
+from qrisk.scan.prefilter import Prefilter
 from qrisk.scan.walk import Root, WalkedFile, WalkOptions, WalkResult, display, walk
 
 HEAD_BYTES = 8192
@@ -79,15 +79,17 @@ class FileResult:
 # --------------------------------------------------------------------------- per file
 
 _DETECTORS: list[Detector] | None = None
+_PREFILTER: Prefilter | None = None
 
 
 def _init_worker(factory: Callable[[], list[Detector]]) -> None:
-    global _DETECTORS
+    global _DETECTORS, _PREFILTER
     _DETECTORS = factory()
+    _PREFILTER = Prefilter(_DETECTORS)
 
 
-def examine(file: WalkedFile, detectors: Sequence[Detector]) -> FileResult:
-    """Run the detectors that want ``file``; never raises."""
+def examine(file: WalkedFile, detectors: Sequence[Detector], prefilter: Prefilter | None = None) -> FileResult:
+    """Run the detectors that want ``file`` and whose keywords occur in it; never raises."""
     res = FileResult(file.location, file.root_index)
     try:
         with open(file.path, "rb") as fh:
@@ -121,6 +123,11 @@ def examine(file: WalkedFile, detectors: Sequence[Detector]) -> FileResult:
         return res
     res.scanned = True
     res.nbytes = len(data)
+    if prefilter is None:
+        prefilter = Prefilter(detectors)
+    index = {id(d): i for i, d in enumerate(detectors)}
+    hit = prefilter.detectors_hit(data, [index[id(d)] for d in wanted])
+    wanted = [d for d in wanted if index[id(d)] in hit]
     for d in wanted:
         try:
             for out in d.detect(file.location, data):
@@ -135,7 +142,7 @@ def examine(file: WalkedFile, detectors: Sequence[Detector]) -> FileResult:
 
 def _examine_batch(files: list[WalkedFile]) -> list[FileResult]:
     assert _DETECTORS is not None
-    return [examine(f, _DETECTORS) for f in files]
+    return [examine(f, _DETECTORS, _PREFILTER) for f in files]
 
 
 # --------------------------------------------------------------------------- targets
@@ -221,8 +228,9 @@ def run_scan(
     try:
         if jobs == 1 or len(files) < POOL_MIN_FILES:
             detectors = options.detectors()
+            prefilter = Prefilter(detectors)
             for f in files:
-                results.append(examine(f, detectors))
+                results.append(examine(f, detectors, prefilter))
                 if progress:
                     progress.advance(1, f.size)
         else:
