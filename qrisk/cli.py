@@ -229,5 +229,16 @@ def manifest_schema(fmt: str, as_json: bool, output: Path | None) -> None:
     emit(json.dumps(manifest_json_schema(), indent=2) + "\n", output)
 
 
+def _register() -> None:
+    """Command groups of the other pillars (each module defines its own click group)."""
+    from qrisk.pqc.cli import bench, pqc
+
+    main.add_command(pqc)
+    main.add_command(bench)
+
+
+_register()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
