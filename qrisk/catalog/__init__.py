@@ -195,9 +195,17 @@ def _entry_to_algorithm(e: _Entry) -> Algorithm:
     )
 
 
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def safe_load(text: str) -> Any:
+    """``yaml.safe_load`` through libyaml when available (≈10× faster on the big catalog files)."""
+    return yaml.load(text, Loader=_SafeLoader)
+
+
 def _read_yaml(name: str) -> Any:
     text = resources.files("qrisk.catalog").joinpath(name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return safe_load(text)
 
 
 def parse_algorithms(data: Any) -> AlgorithmCatalog:
