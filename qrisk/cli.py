@@ -60,6 +60,9 @@ class _RichProgress:
         self._total = total_files
         self._t0 = time.monotonic()
 
+    def discovered(self, files: int) -> None:
+        self._total += files
+
     def advance(self, files: int, nbytes: int) -> None:
         self._done += files
         if self._progress is None:
@@ -75,7 +78,7 @@ class _RichProgress:
             self._progress.start()
             self._task = self._progress.add_task("scan", total=self._total, completed=self._done)
             return
-        self._progress.update(self._task, completed=self._done)
+        self._progress.update(self._task, completed=self._done, total=self._total or None)
 
     def finish(self) -> None:
         if self._progress is not None:

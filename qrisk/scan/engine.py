@@ -9,10 +9,12 @@ the number of processes. Findings become assets with stable ids (see
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+import itertools
 import os
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -37,6 +39,13 @@ from qrisk.scan.prefilter import Prefilter
 from qrisk.scan.walk import Root, WalkedFile, WalkOptions, WalkResult, display, walk
 
 HEAD_BYTES = 8192
+# Formats that never hold the evidence any detector reads (compiled code, media, archives):
+# skipped as binary without being opened. Certificate, key and keystore formats are not here.
+BINARY_EXTENSIONS = frozenset(
+    ".pyc .pyo .pyd .so .dll .dylib .exe .o .a .obj .lib .class .wasm .png .jpg .jpeg .gif .bmp .ico "
+    ".webp .tif .tiff .mp3 .mp4 .wav .ogg .flac .avi .mov .pdf .zip .gz .tgz .bz2 .xz .zst .7z .rar "
+    ".whl .egg .mo .woff .woff2 .ttf .otf .eot .npy .npz .pkl .pickle .parquet .sqlite .db".split()
+)
 # Below this many files the pool's start-up costs more than it saves.
 POOL_MIN_FILES = 256
 CHUNK = 64
@@ -45,7 +54,12 @@ CHUNK = 64
 class ProgressObserver(Protocol):
     """Told about progress; the scan itself never prints (pip-audit's spinner pattern)."""
 
-    def start(self, total_files: int, total_bytes: int) -> None: ...
+    def start(self, total_files: int, total_bytes: int) -> None:
+        """Called once; ``total_files`` is 0 while discovery is still running."""
+
+    def discovered(self, files: int) -> None:
+        """More files were found (the total grows while the walk goes on)."""
+
     def advance(self, files: int, nbytes: int) -> None: ...
     def finish(self) -> None: ...
 
@@ -91,6 +105,10 @@ def _init_worker(factory: Callable[[], list[Detector]]) -> None:
 def examine(file: WalkedFile, detectors: Sequence[Detector], prefilter: Prefilter | None = None) -> FileResult:
     """Run the detectors that want ``file`` and whose keywords occur in it; never raises."""
     res = FileResult(file.location, file.root_index)
+    ext = os.path.splitext(file.location)[1].lower()
+    if ext in BINARY_EXTENSIONS:
+        res.notes.append(SkippedFile(file.location, "binary", f"{ext} files hold no cryptographic evidence qrisk reads"))
+        return res
     try:
         with open(file.path, "rb") as fh:
             head = fh.read(HEAD_BYTES)
@@ -143,6 +161,15 @@ def examine(file: WalkedFile, detectors: Sequence[Detector], prefilter: Prefilte
 def _examine_batch(files: list[WalkedFile]) -> list[FileResult]:
     assert _DETECTORS is not None
     return [examine(f, _DETECTORS, _PREFILTER) for f in files]
+
+
+def _collect(
+    item: tuple[list[WalkedFile], Future[list[FileResult]]], results: list[FileResult], progress: ProgressObserver | None
+) -> None:
+    batch, future = item
+    results.extend(future.result())
+    if progress:
+        progress.advance(len(batch), sum(f.size for f in batch))
 
 
 # --------------------------------------------------------------------------- targets
@@ -210,41 +237,64 @@ def plan_targets(targets: Sequence[str], manifest_path: str | None = None) -> Pl
 # --------------------------------------------------------------------------- main entry
 
 
+def _batches(files: Iterator[WalkedFile], size: int) -> Iterator[list[WalkedFile]]:
+    batch: list[WalkedFile] = []
+    for f in files:
+        batch.append(f)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def run_scan(
     targets: Sequence[str], options: ScanOptions | None = None, progress: ProgressObserver | None = None
 ) -> Inventory:
-    """Scan ``targets`` (folders, files, at most one manifest) into an inventory."""
+    """Scan ``targets`` (folders, files, at most one manifest) into an inventory.
+
+    The walk runs in this process and feeds batches to the worker pool as it goes, so
+    discovery and examination overlap; results are kept in walk order, so the inventory
+    does not depend on the number of workers.
+    """
     options = options or ScanOptions()
     started = dt.datetime.now(dt.UTC)
     plan = plan_targets(targets, options.manifest)
     walk_result = WalkResult()
     walk_opts = WalkOptions(options.excludes, options.use_gitignore, options.max_file_size)
-    files = list(walk(plan.roots, walk_opts, walk_result))
-    total_bytes = sum(f.size for f in files)
-    if progress:
-        progress.start(len(files), total_bytes)
+    walker = walk(plan.roots, walk_opts, walk_result)
+    first = list(itertools.islice(walker, POOL_MIN_FILES))
     results: list[FileResult] = []
     jobs = options.jobs if options.jobs and options.jobs > 0 else (os.cpu_count() or 1)
+    if progress:
+        progress.start(0, 0)
     try:
-        if jobs == 1 or len(files) < POOL_MIN_FILES:
+        if jobs == 1 or len(first) < POOL_MIN_FILES:
             detectors = options.detectors()
             prefilter = Prefilter(detectors)
-            for f in files:
+            for f in itertools.chain(first, walker):
+                if progress:
+                    progress.discovered(1)
                 results.append(examine(f, detectors, prefilter))
                 if progress:
                     progress.advance(1, f.size)
         else:
-            batches = [files[i : i + CHUNK] for i in range(0, len(files), CHUNK)]
             import multiprocessing as mp
 
             ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
             with ProcessPoolExecutor(
                 max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(options.detectors,)
             ) as pool:
-                for batch, out in zip(batches, pool.map(_examine_batch, batches), strict=True):
-                    results.extend(out)
+                in_flight: collections.deque[tuple[list[WalkedFile], Future[list[FileResult]]]] = collections.deque()
+                max_in_flight = 4 * jobs
+                for batch in _batches(itertools.chain(first, walker), CHUNK):
                     if progress:
-                        progress.advance(len(batch), sum(f.size for f in batch))
+                        progress.discovered(len(batch))
+                    in_flight.append((batch, pool.submit(_examine_batch, batch)))
+                    while len(in_flight) >= max_in_flight:
+                        _collect(in_flight.popleft(), results, progress)
+                while in_flight:
+                    _collect(in_flight.popleft(), results, progress)
     finally:
         if progress:
             progress.finish()
