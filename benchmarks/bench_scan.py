@@ -1,14 +1,24 @@
-"""Certificate/key scanning throughput: files/s and MB/s on a generated tree.
+"""Scan throughput, two modes.
 
-Generates N certificate and key files (PEM and DER certificates, PKCS#8/PKCS#1/SEC1
+``certs`` — certificate/key scanning on a generated tree. Generates N certificate and key files (PEM and DER certificates, PKCS#8/PKCS#1/SEC1
 keys, OpenSSH keys and .pub files, PKCS#7 bundles) in a temporary folder, then times
 ``qrisk scan`` end to end (walk + detectors + asset building) in one process and with
 all cores, and as a baseline in the same run ``rg -c BEGIN`` over the same tree
-(when ripgrep is installed). Usage::
+(when ripgrep is installed). Target: >= 2,000 certificate/key files per second per core.
 
-    python benchmarks/bench_scan.py [--files 10000] [--repeat 3] [--json]
+``stdlib`` — the whole library folder of the running interpreter
+(``sysconfig.get_paths()["stdlib"]``, as installed, warm cache) scanned end to end with all
+detectors, timed with hyperfine in the same run as (a) ripgrep searching the same keyword
+set (the union of every detector's prefilter keywords) over the same tree and (b) the
+open-source peers cryptoagility, pqc-audit and qday-time-machine, installed into a
+throwaway virtual environment under a temporary folder (never project dependencies).
+Peak RSS comes from ``/usr/bin/time -v``. Targets: within 2x of ripgrep's wall time, at
+least 5x faster than the fastest peer, peak RSS < 500 MB.
 
-Target (issue "Foundation"): >= 2,000 certificate/key files per second per core.
+Usage::
+
+    python benchmarks/bench_scan.py certs [--files 10000] [--repeat 3] [--json]
+    python benchmarks/bench_scan.py stdlib [--runs 5] [--peer-runs 2] [--no-peers] [--json]
 """
 
 from __future__ import annotations
@@ -34,7 +44,7 @@ from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qrisk.scan.engine import ScanOptions, run_scan  # noqa: E402
+from qrisk.scan.engine import ScanOptions, run_scan
 
 
 def make_tree(root: Path, n_files: int) -> int:
@@ -79,12 +89,7 @@ def time_runs(fn, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--files", type=int, default=10_000)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+def bench_certs(args: argparse.Namespace) -> None:
     cpus = os.cpu_count() or 1
     with tempfile.TemporaryDirectory(prefix="qrisk-bench-") as tmp:
         root = Path(tmp)
@@ -121,6 +126,132 @@ def main() -> None:
     else:
         for k, v in result.items():
             print(f"{k}: {v}")
+
+
+PEERS = {
+    "cryptoagility": ("cryptoagility", lambda venv, tree: [f"{venv}/bin/cryptoagility", tree, "--exit-zero"]),
+    "pqc-audit": ("pqc-audit", lambda venv, tree: [f"{venv}/bin/pqc-audit", "--json", tree]),
+    "qday-time-machine": ("qday-time-machine", lambda venv, tree: [f"{venv}/bin/qday", "scan", "--path", tree, "--json"]),
+}
+
+
+def _tree_stats(tree: str) -> tuple[int, int]:
+    files = size = 0
+    for dirpath, _dirs, names in os.walk(tree):
+        for n in names:
+            try:
+                st = os.lstat(os.path.join(dirpath, n))
+            except OSError:
+                continue
+            files += 1
+            size += st.st_size
+    return files, size
+
+
+def _peak_rss_kb(cmd: list[str]) -> tuple[int, int]:
+    """(peak RSS in KB, exit code) of one run under /usr/bin/time -v."""
+    proc = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True)
+    for line in proc.stderr.splitlines():
+        if "Maximum resident set size" in line:
+            return int(line.split(":")[1]), proc.returncode
+    return -1, proc.returncode
+
+
+def bench_stdlib(args: argparse.Namespace) -> None:
+    import sysconfig
+
+    from qrisk.scan.detectors import builtin_detectors
+
+    tree = sysconfig.get_paths()["stdlib"]
+    n_files, n_bytes = _tree_stats(tree)
+    hyperfine = shutil.which("hyperfine")
+    rg = shutil.which("rg")
+    if not hyperfine or not rg:
+        sys.exit("needs hyperfine and ripgrep (Debian packages 'hyperfine' and 'ripgrep')")
+    keywords = sorted({k.decode("latin-1") for d in builtin_detectors() for k in d.keywords})
+    with tempfile.TemporaryDirectory(prefix="qrisk-bench-") as tmp:
+        kw_file = Path(tmp, "keywords.txt")
+        kw_file.write_text("\n".join(keywords) + "\n", encoding="latin-1")
+        out = Path(tmp, "inventory.json")
+        commands: dict[str, list[str]] = {
+            "qrisk": [sys.executable, "-m", "qrisk", "scan", tree, "-q", "-f", "json", "-o", str(out)],
+            "ripgrep": [rg, "-uuu", "-c", "-i", "-F", "-f", str(kw_file), tree],
+        }
+        peer_cmds: dict[str, list[str]] = {}
+        if not args.no_peers:
+            venv = Path(tmp, "peers")
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            for name, (package, make) in PEERS.items():
+                r = subprocess.run([f"{venv}/bin/pip", "install", "-q", package], capture_output=True, text=True)
+                if r.returncode == 0:
+                    peer_cmds[name] = make(str(venv), tree)
+                else:
+                    print(f"peer {name} could not be installed: {r.stderr.strip()[-200:]}", file=sys.stderr)
+        results: dict[str, dict[str, object]] = {}
+        for name, cmd, runs in [*((n, c, args.runs) for n, c in commands.items()),
+                                *((n, c, args.peer_runs) for n, c in peer_cmds.items())]:
+            export = Path(tmp, f"{name}.json")
+            shell_cmd = " ".join(_quote(c) for c in cmd)
+            subprocess.run(
+                [hyperfine, "--warmup", "1", "--runs", str(runs), "-N", "-i", "--export-json", str(export), shell_cmd],
+                capture_output=True, check=True,
+            )
+            data = json.loads(export.read_text())["results"][0]
+            rss, code = _peak_rss_kb(cmd)
+            results[name] = {"median_s": round(data["median"], 3), "runs": runs, "peak_rss_mb": round(rss / 1024, 1),
+                             "exit_code": code}
+        if out.exists():
+            inv = json.loads(out.read_text())
+            results["qrisk"]["assets"] = len(inv["assets"])
+            results["qrisk"]["files_scanned"] = inv["scan"]["files_scanned"]
+            results["qrisk"]["skipped"] = len(inv["skipped"])
+    q = results["qrisk"]["median_s"]
+    summary = {
+        "machine": {"cpus": os.cpu_count(), "cpu": _cpu_model(), "python": platform.python_version(),
+                    "load_average": os.getloadavg()},
+        "tree": {"path_kind": "sysconfig stdlib", "files": n_files, "megabytes": round(n_bytes / 1e6, 1),
+                 "keywords": len(keywords)},
+        "results": results,
+        "qrisk_vs_ripgrep": round(q / results["ripgrep"]["median_s"], 2),  # type: ignore[operator]
+    }
+    peers_ok = [r["median_s"] for n, r in results.items() if n in PEERS and r["exit_code"] == 0]
+    if peers_ok:
+        summary["fastest_peer_vs_qrisk"] = round(min(peers_ok) / q, 1)  # type: ignore[operator]
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"tree: {n_files} files, {n_bytes / 1e6:.0f} MB; machine: {summary['machine']}")
+        print("| tool | median wall s | MB/s | peak RSS MB | exit |")
+        print("|---|---|---|---|---|")
+        for name, r in results.items():
+            mbps = n_bytes / 1e6 / r["median_s"]  # type: ignore[operator]
+            print(f"| {name} | {r['median_s']} | {mbps:.0f} | {r['peak_rss_mb']} | {r['exit_code']} |")
+        print({k: v for k, v in summary.items() if k not in ("results", "machine", "tree")})
+
+
+def _quote(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="mode", required=True)
+    c = sub.add_parser("certs", help="generated certificate/key tree")
+    c.add_argument("--files", type=int, default=10_000)
+    c.add_argument("--repeat", type=int, default=3)
+    c.add_argument("--json", action="store_true")
+    t = sub.add_parser("stdlib", help="the interpreter's library folder vs ripgrep and peers")
+    t.add_argument("--runs", type=int, default=5)
+    t.add_argument("--peer-runs", type=int, default=2)
+    t.add_argument("--no-peers", action="store_true")
+    t.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    if args.mode == "certs":
+        bench_certs(args)
+    else:
+        bench_stdlib(args)
 
 
 def _cpu_model() -> str:
