@@ -362,7 +362,10 @@ def asset_from_finding(finding: Finding, location: str, detector_id: str, system
         curve=curve,
         parameter_set=finding.parameter_set or entry.parameter_set,
         mode=finding.mode,
-        fingerprint=finding.fingerprint_sha256 or (finding.certificate.sha256_fingerprint if finding.certificate else None),
+        # a certificate is identified by its own DER hash (a renewal with the same key is a new
+        # certificate); keys by their public-key fingerprint
+        fingerprint=(finding.certificate.sha256_fingerprint if finding.certificate else None)
+        or finding.fingerprint_sha256,
         location=location,
         rule_id=finding.rule_id,
     )

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dh, dsa, ec, ed448, ed25519, rsa, x448, x25519
 
 from qrisk.model import Usage
+from qrisk.scan.detectors.base import DetectorOutput, FileNote
 
 # --------------------------------------------------------------------------- PEM blocks
 
@@ -75,8 +76,6 @@ class PemBlock:
     """Decoded body; None when the block is truncated or not base64."""
     problem: str | None = None
     """``truncated`` or ``malformed`` when :attr:`der` could not be decoded."""
-    nested: bool = False
-    """Found inside a base64-wrapped PEM (e.g. a Kubernetes Secret value)."""
 
     @property
     def begin_line(self) -> str:
@@ -147,20 +146,18 @@ def iter_pem_blocks(
         label_b = m.group(1)
         label = label_b.decode("ascii").strip()
         end_marker = b"-----END " + label_b + b"-----"
-        end = data.find(end_marker, m.end())
-        # A later BEGIN before our END means this block lost its END (truncated) — unless
-        # that BEGIN is inside a nested structure we do not support; treat it as truncated.
+        # The END must come before the next BEGIN, else this block lost its END (truncated).
+        # Bounding the search keeps hostile files of BEGIN lines linear, not quadratic.
         next_begin = data.find(BEGIN_MARK, m.end())
-        if end < 0 or (0 <= next_begin < end):
+        end = data.find(end_marker, m.end(), next_begin if next_begin >= 0 else n)
+        if end < 0:
             if labels is None or label in labels:
                 yield PemBlock(label, line, problem="truncated")
             pos = m.end()
             continue
         if labels is None or label in labels:
             headers, der = _decode_body(data[m.end() : end])
-            blk = PemBlock(label, line, headers=headers, der=der, problem=None if der else "malformed")
-            blk.nested = _depth > 0
-            yield blk
+            yield PemBlock(label, line, headers=headers, der=der, problem=None if der else "malformed")
         pos = end + len(end_marker)
     if _depth == 0 and B64_PEM_MARK in data:
         yield from _iter_wrapped(data, labels)
@@ -179,9 +176,27 @@ def _iter_wrapped(data: bytes, labels: frozenset[str] | None) -> Iterator[PemBlo
         except (binascii.Error, ValueError):
             continue
         for blk in iter_pem_blocks(inner, labels, _depth=1):
-            blk.line = line
-            blk.nested = True
+            blk.line = line  # the line of the base64 value in the outer file
             yield blk
+
+
+MAX_BAD_BLOCKS = 1000
+"""A detector stops reading a file's PEM blocks after this many unreadable ones."""
+MAX_LISTED_NOTES = 20
+"""File notes listed one by one; the rest are counted in a last note."""
+
+
+def cap_notes(out: list[DetectorOutput]) -> list[DetectorOutput]:
+    """Keep a file's first notes and its last one (often "stopped here"); count the others."""
+    notes = [o for o in out if isinstance(o, FileNote)]
+    if len(notes) <= MAX_LISTED_NOTES:
+        return out
+    middle = notes[MAX_LISTED_NOTES - 1 : -1]
+    dropped = {id(n) for n in middle}
+    kept = [o for o in out if id(o) not in dropped and o is not notes[-1]]
+    kept.append(FileNote(middle[0].reason, f"{len(middle)} more problems in this file not listed"))
+    kept.append(notes[-1])
+    return kept
 
 
 # --------------------------------------------------------------------------- DER reading
@@ -241,6 +256,66 @@ def read_tlv(data: bytes, pos: int, end: int | None = None) -> tuple[int, int, i
     if pos + length > end:
         raise DerTruncated("DER content runs past the end")
     return tag, pos, pos + length
+
+
+def ber_to_der(data: bytes, max_depth: int = 32) -> bytes:
+    """Re-encode BER indefinite lengths and constructed OCTET STRINGs as DER-style TLVs.
+
+    Windows exports PKCS#12 this way (X.690 §8.1.3.6, §8.7.3). Not a full DER canonicaliser
+    (SET order etc. is kept): enough for reading. Raises :class:`DerError`.
+    """
+    value, end = _ber_value(data, 0, len(data), max_depth)
+    return value + data[end:]
+
+
+def _ber_value(data: bytes, pos: int, end: int, depth: int) -> tuple[bytes, int]:
+    if depth <= 0:
+        raise DerError("BER nested too deeply")
+    if pos + 2 > end:
+        raise DerTruncated("BER header runs past the end")
+    tag = data[pos]
+    if tag & 0x1F == 0x1F:
+        raise DerError("high-tag-number form is not used by these structures")
+    constructed = bool(tag & 0x20)
+    first = data[pos + 1]
+    pos += 2
+    parts: list[bytes] = []
+    if first == 0x80:
+        if not constructed:
+            raise DerError("indefinite length on a primitive value")
+        while True:
+            if pos + 2 > end:
+                raise DerTruncated("BER value has no end-of-contents")
+            if data[pos] == 0 and data[pos + 1] == 0:
+                pos += 2
+                break
+            part, pos = _ber_value(data, pos, end, depth - 1)
+            parts.append(part)
+    else:
+        if first < 0x80:
+            length = first
+        else:
+            count = first & 0x7F
+            if count > 4 or pos + count > end:
+                raise DerError("bad BER length")
+            length = int.from_bytes(data[pos : pos + count], "big")
+            pos += count
+        if pos + length > end:
+            raise DerTruncated("BER content runs past the end")
+        if not constructed:
+            return data[pos - 2 - (first & 0x7F if first & 0x80 else 0) : pos + length], pos + length
+        inner, stop = pos, pos + length
+        while inner < stop:
+            part, inner = _ber_value(data, inner, stop, depth - 1)
+            parts.append(part)
+        pos = stop
+    if tag == 0x24:  # constructed OCTET STRING: join the primitive chunks
+        chunks = []
+        for part in parts:
+            _, cs, ce = read_tlv(part, 0)
+            chunks.append(part[cs:ce])
+        return encode_tlv(OCTET_STRING, b"".join(chunks)), pos
+    return encode_tlv(tag, b"".join(parts)), pos
 
 
 def children(data: bytes, start: int, end: int, limit: int = 16) -> list[tuple[int, int, int, int]]:

@@ -322,11 +322,10 @@ def parse_ppk(data: bytes) -> PuttyKey:
 # --------------------------------------------------------------------------- text lines
 
 # A key type token followed by a base64 blob. Every blob starts with a 4-byte length
-# below 2^24, so its base64 starts with "AAAA".
-KEY_LINE_RE = re.compile(
-    rb"(?<![A-Za-z0-9@._+-])([a-z][a-z0-9@._+-]{2,80})[ \t]+(AAAA[A-Za-z0-9+/]{8,}={0,3})(?![A-Za-z0-9+/=])"
-)
-KNOWN_HOSTS_MARKERS = (b"@cert-authority", b"@revoked")
+# below 2^24, so its base64 starts with "AAAA": we search for that literal (fast) and then
+# look back for the type token.
+_BLOB_RE = re.compile(rb"AAAA[A-Za-z0-9+/]{8,}={0,3}(?![A-Za-z0-9+/=])")
+_TOKEN_BEFORE_RE = re.compile(rb"(?<![A-Za-z0-9@._+-])([a-z][a-z0-9@._+-]{2,80})[ \t]+$")
 
 
 @dataclass(frozen=True)
@@ -343,22 +342,32 @@ class KeyLine:
 def find_key_lines(data: bytes) -> list[KeyLine]:
     """Every ``<type> <base64>`` public key in ``data`` whose blob names the same type."""
     out: list[KeyLine] = []
-    for m in KEY_LINE_RE.finditer(data):
-        token = m.group(1)
-        b64 = m.group(2)
+    for m in _BLOB_RE.finditer(data):
+        start = m.start()
+        if start == 0 or data[start - 1] not in b" \t":
+            continue
+        before = _TOKEN_BEFORE_RE.search(data, max(0, start - 96), start)
+        if before is None:
+            continue
+        token = before.group(1)
+        b64 = m.group(0)
         if len(b64) > 1 << 21:
+            continue
+        try:
+            head = binascii.a2b_base64(b64[:8])
+        except (binascii.Error, ValueError):
+            continue
+        if int.from_bytes(head[:4], "big") != len(token):
             continue
         try:
             blob = binascii.a2b_base64(b64 + b"=" * (-len(b64) % 4))
         except (binascii.Error, ValueError):
             continue
-        if len(blob) < 4 + len(token) or blob[4 : 4 + len(token)] != token:
-            continue
-        if int.from_bytes(blob[:4], "big") != len(token):
+        if blob[4 : 4 + len(token)] != token:
             continue
         try:
             key = parse_public_blob(blob)
         except SshKeyError:
             continue
-        out.append(KeyLine(m.start(1), m.end(2), key))
+        out.append(KeyLine(before.start(1), m.end(), key))
     return out

@@ -40,6 +40,7 @@ _CERT_EXTENSIONS = frozenset(
     {".pem", ".crt", ".cer", ".cert", ".der", ".p7b", ".p7c", ".p7s", ".spc", ".csr", ".req", ".ca-bundle"}
 )
 _PKCS12_EXTENSIONS = frozenset({".p12", ".pfx"})
+_PKCS7_EXTENSIONS = frozenset({".p7b", ".p7c", ".p7s", ".spc"})
 # Text formats where PEM is commonly embedded (Kubernetes, Terraform state, app configs).
 _EMBEDDING_EXTENSIONS = frozenset(
     {
@@ -87,10 +88,13 @@ _MAX_ITERATIONS = 1_000_000
 _STORE_ITERATION_LIMIT = 4_000_000
 
 
+def _basename(path: str) -> str:
+    return path.rpartition("/")[2].rpartition("\\")[2]
+
+
 def _ext(path: str) -> str:
     """Lower-case extension of the last path segment (``.crt``), or ``""``."""
-    name = path.rpartition("/")[2].rpartition("\\")[2]
-    stem, dot, ext = name.rpartition(".")
+    stem, dot, ext = _basename(path).rpartition(".")
     return "." + ext.lower() if dot and stem else ""
 
 
@@ -117,7 +121,7 @@ class CertificateDetector(Detector):
         if _pem.BEGIN_MARK in head or _pem.B64_PEM_MARK in head:
             return True
         if ext in _EMBEDDING_EXTENSIONS:
-            return False
+            return True  # PEM may sit past the head; detect() bails out fast without a marker
         return _pem.looks_like_der_head(head) and _pem.classify_der(head).kind in _pem.CERT_KINDS
 
     def detect(self, path: str, data: bytes) -> Iterable[DetectorOutput]:
@@ -130,7 +134,7 @@ class CertificateDetector(Detector):
                 self._detect(path, data, out)
         except Exception:  # a detector must never take the scan down; say what happened
             out.append(FileNote("malformed", "unexpected structure; the rest of this file was not examined"))
-        return out
+        return _pem.cap_notes(out)
 
     # ------------------------------------------------------------------ dispatch
 
@@ -141,6 +145,16 @@ class CertificateDetector(Detector):
         if _pem.BEGIN_MARK in data or _pem.B64_PEM_MARK in data:
             self._pem(data, out)
             return
+        if data[:2] == b"\x30\x80" and ext in _PKCS12_EXTENSIONS | _PKCS7_EXTENSIONS:
+            # BER with indefinite lengths (Windows exports): normalise, then read as usual.
+            try:
+                data = _pem.ber_to_der(data)
+            except _pem.DerTruncated:
+                out.append(FileNote("truncated", "BER structure is cut short"))
+                return
+            except _pem.PARSE_ERRORS:
+                out.append(FileNote("malformed", "not a well-formed BER structure"))
+                return
         shape = _pem.classify_der(data)
         if shape.kind == _pem.PKCS12 or (ext in _PKCS12_EXTENSIONS and shape.kind is None):
             if shape.kind is None:
@@ -149,7 +163,7 @@ class CertificateDetector(Detector):
             if shape.truncated:
                 out.append(FileNote("truncated", "PKCS#12 store is cut short"))
                 return
-            out.extend(_Pkcs12Reader(data).findings())
+            out.extend(_Pkcs12Reader(data, _basename(path)).findings())
             return
         if shape.kind == _pem.CERTIFICATE:
             if shape.truncated:
@@ -161,7 +175,7 @@ class CertificateDetector(Detector):
                     )
                 )
             return
-        if shape.kind == _pem.PKCS7 or (ext in (".p7b", ".p7c", ".p7s", ".spc") and data[:2] == b"\x30\x80"):
+        if shape.kind == _pem.PKCS7:
             if shape.truncated:
                 out.append(FileNote("truncated", "DER PKCS#7 bundle is cut short"))
             else:
@@ -180,7 +194,12 @@ class CertificateDetector(Detector):
                 out.append(FileNote("malformed", "no PEM block or DER certificate structure found"))
 
     def _pem(self, data: bytes, out: list[DetectorOutput]) -> None:
+        bad = 0
         for blk in _pem.iter_pem_blocks(data, _pem.CERT_LABELS):
+            bad += blk.der is None
+            if bad > _pem.MAX_BAD_BLOCKS:
+                out.append(FileNote("malformed", "too many unreadable PEM blocks; the rest was not examined"))
+                return
             where = f"{blk.label} block at line {blk.line}"
             try:
                 self._pem_block(blk, where, out)
@@ -555,8 +574,9 @@ def _bmp(password: bytes) -> bytes:
 
 
 class _Pkcs12Reader:
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, name: str = "") -> None:
         self.data = data
+        self.name = name
         self.mac_iterations = _mac_iterations(data)
         self.guess_cost = self.mac_iterations
         """Work (KDF iterations) of one password guess, for the fallback's budget."""
@@ -691,7 +711,7 @@ class _Pkcs12Reader:
             contents = self._walk()
             opened, password_kind = self._unlock(contents)
         except _Unsupported:
-            return _pkcs12_fallback(self.data, self.guess_cost)
+            return _pkcs12_fallback(self.data, self.guess_cost, self.name)
         except _pem.PARSE_ERRORS:
             return [FileNote("malformed", "PKCS#12 store is not well-formed")]
         notes: tuple[str, ...]
@@ -703,7 +723,7 @@ class _Pkcs12Reader:
             notes = ("PKCS#12 store is protected only by an empty password",)
         else:
             notes = ("PKCS#12 store is protected only by a well-known default password",)
-        return _pkcs12_outputs(contents.certificates, contents.private_keys, opened, notes)
+        return _pkcs12_outputs(contents.certificates, contents.private_keys, opened, notes, self.name)
 
 
 def _private_key_facts(pkcs8: bytes) -> KeyFacts | None:
@@ -720,7 +740,11 @@ def _private_key_facts(pkcs8: bytes) -> KeyFacts | None:
 
 
 def _pkcs12_outputs(
-    certificates: list[bytes], private_keys: list[bytes], opened: bool, notes: tuple[str, ...]
+    certificates: list[bytes],
+    private_keys: list[bytes],
+    opened: bool,
+    notes: tuple[str, ...],
+    name: str = "",
 ) -> list[DetectorOutput]:
     out: list[DetectorOutput] = []
     for der in certificates:
@@ -745,6 +769,7 @@ def _pkcs12_outputs(
                 parameter_set=facts.parameter_set,
                 fingerprint_sha256=facts.fingerprint,
                 key_material=KeyMaterial.PRIVATE,
+                name=name,
                 confidence=Confidence.HIGH if facts.loaded else Confidence.MEDIUM,
                 snippet="PKCS#12 store",
                 notes=notes + ((facts.note,) if facts.note else ()),
@@ -765,6 +790,7 @@ def _pkcs12_outputs(
                 usage=Usage.UNKNOWN,
                 key_material=KeyMaterial.PRIVATE,
                 encrypted=True,
+                name=name,
                 confidence=Confidence.MEDIUM,
                 snippet="PKCS#12 store",
                 notes=("PKCS#12 store not opened; it may hold private keys",),
@@ -788,7 +814,7 @@ def _mac_iterations(data: bytes) -> int:
         return 0
 
 
-def _pkcs12_fallback(data: bytes, guess_cost: int) -> list[DetectorOutput]:
+def _pkcs12_fallback(data: bytes, guess_cost: int, name: str = "") -> list[DetectorOutput]:
     """Legacy stores (RC2-40, PBMAC1…) through cryptography; slower (validates RSA keys)."""
     candidates: list[tuple[str | None, bytes | None]] = [(None, None), ("empty", b"")]
     candidates += [("default", pw) for pw in _DEFAULT_PASSWORDS]
@@ -820,5 +846,7 @@ def _pkcs12_fallback(data: bytes, guess_cost: int) -> list[DetectorOutput]:
             notes = ("PKCS#12 store is protected only by an empty password",)
         else:
             notes = ("PKCS#12 store is protected only by a well-known default password",)
-        return _pkcs12_outputs([c.public_bytes(serialization.Encoding.DER) for c in certs], keys, True, notes)
-    return _pkcs12_outputs([], [], False, ())
+        return _pkcs12_outputs(
+            [c.public_bytes(serialization.Encoding.DER) for c in certs], keys, True, notes, name
+        )
+    return _pkcs12_outputs([], [], False, (), name)

@@ -58,6 +58,29 @@ _RFC4716_RE = re.compile(rb"---- BEGIN SSH2 PUBLIC KEY ----(.*?)---- END SSH2 PU
 _RFC4716_MARK = b"---- BEGIN SSH2 PUBLIC KEY ----"
 _USER_AT_HOST_RE = re.compile(rb"[A-Za-z0-9._+-]{1,64}@[A-Za-z0-9._-]{1,128}")
 _MAX_COMMENT = 64
+_SSH_NAME_RE = re.compile(
+    r"^(?:(?P<ak>authorized_keys2?)|(?P<kh>(?:ssh_)?known_hosts2?)"
+    r"|id_(?:rsa|dsa|ecdsa|ed25519|ecdsa_sk|ed25519_sk|xmss)|ssh_host_\w+_key|identity)(?:[._-].*)?$",
+    re.I,
+)
+_NOT_SSH_SUFFIXES = frozenset(
+    {
+        ".md",
+        ".rst",
+        ".txt",
+        ".html",
+        ".adoc",
+        ".py",
+        ".go",
+        ".rb",
+        ".js",
+        ".ts",
+        ".java",
+        ".sh",
+        ".j2",
+        ".tpl",
+    }
+)
 
 
 def _base(path: str) -> str:
@@ -72,15 +95,19 @@ def _suffix(name: str) -> str:
 
 
 def _ssh_file_kind(name: str) -> str | None:
-    """``authorized_keys``, ``known_hosts``, ``identity`` (id_*, host keys) or None."""
-    lower = name.lower()
-    if "authorized_keys" in lower:
+    """``authorized_keys``, ``known_hosts``, ``identity`` (id_rsa…, host keys) or None.
+
+    Copies (``authorized_keys.bak``, ``id_rsa_work``) count; documentation or templates
+    about them (``authorized_keys.md``) do not.
+    """
+    m = _SSH_NAME_RE.match(name)
+    if m is None or _suffix(name) in _NOT_SSH_SUFFIXES:
+        return None
+    if m.group("ak"):
         return "authorized_keys"
-    if "known_hosts" in lower:
+    if m.group("kh"):
         return "known_hosts"
-    if lower.startswith(("id_", "ssh_host_")) or lower in ("identity", "identity.pub"):
-        return "identity"
-    return None
+    return "identity"
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -116,7 +143,7 @@ class KeyDetector(Detector):
         if _RFC4716_MARK in head or (b"AAAA" in head and any(m in head for m in _SSH_HEAD_MARKS)):
             return True
         if ext in _EMBEDDING_EXTENSIONS:
-            return False
+            return True  # keys may sit past the head; detect() bails out fast without a marker
         return _pem.looks_like_der_head(head) and _pem.classify_der(head).kind in _pem.KEY_KINDS
 
     def detect(self, path: str, data: bytes) -> Iterable[DetectorOutput]:
@@ -127,7 +154,7 @@ class KeyDetector(Detector):
                 _Scan(path, data, out).run()
         except Exception:  # a detector must never take the scan down; say what happened
             out.append(FileNote("malformed", "unexpected structure; the rest of this file was not examined"))
-        return out
+        return _pem.cap_notes(out)
 
 
 class _Scan:
@@ -276,7 +303,12 @@ class _Scan:
     # ------------------------------------------------------------------ PEM
 
     def _pem_blocks(self) -> None:
+        bad = 0
         for blk in _pem.iter_pem_blocks(self.data, _pem.KEY_LABELS):
+            bad += blk.der is None
+            if bad > _pem.MAX_BAD_BLOCKS:
+                self.note("malformed", "too many unreadable PEM blocks; the rest was not examined")
+                return
             where = f"{blk.label} block at line {blk.line}"
             try:
                 self._pem_block(blk, where)
