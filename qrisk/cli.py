@@ -235,9 +235,11 @@ def manifest_schema(fmt: str, as_json: bool, output: Path | None) -> None:
 def _register() -> None:
     """Command groups of the other pillars (each module defines its own click group)."""
     from qrisk.pqc.cli import bench, pqc
+    from qrisk.qkd.cli import qkd
+    from qrisk.risk.cli import assess, compliance, mosca
 
-    main.add_command(pqc)
-    main.add_command(bench)
+    for command in (assess, compliance, mosca, qkd, pqc, bench):
+        main.add_command(command)
 
 
 _register()

@@ -71,14 +71,14 @@ def one(out: list[Finding | FileNote]) -> Finding:
 
 # (kind, algorithm prefix, key size, curve, parameter set, usage)
 EXPECTED = {
-    "rsa1024": ("RSA", 1024, None, None, Usage.SIGNATURE),
-    "rsa2048": ("RSA", 2048, None, None, Usage.SIGNATURE),
-    "rsa3072": ("RSA", 3072, None, None, Usage.SIGNATURE),
-    "rsa4096": ("RSA", 4096, None, None, Usage.SIGNATURE),
-    "p256": ("ECDSA", 256, "secp256r1", None, Usage.SIGNATURE),
-    "p384": ("ECDSA", 384, "secp384r1", None, Usage.SIGNATURE),
-    "p521": ("ECDSA", 521, "secp521r1", None, Usage.SIGNATURE),
-    "secp256k1": ("ECDSA", 256, "secp256k1", None, Usage.SIGNATURE),
+    "rsa1024": ("RSA", 1024, None, None, Usage.UNKNOWN),  # dual-use: signature or key exchange
+    "rsa2048": ("RSA", 2048, None, None, Usage.UNKNOWN),  # dual-use: signature or key exchange
+    "rsa3072": ("RSA", 3072, None, None, Usage.UNKNOWN),  # dual-use: signature or key exchange
+    "rsa4096": ("RSA", 4096, None, None, Usage.UNKNOWN),  # dual-use: signature or key exchange
+    "p256": ("ECDSA", 256, "secp256r1", None, Usage.UNKNOWN),  # dual-use: signature or key exchange
+    "p384": ("ECDSA", 384, "secp384r1", None, Usage.UNKNOWN),  # dual-use: signature or key exchange
+    "p521": ("ECDSA", 521, "secp521r1", None, Usage.UNKNOWN),  # dual-use: signature or key exchange
+    "secp256k1": ("ECDSA", 256, "secp256k1", None, Usage.UNKNOWN),  # dual-use: signature or key exchange
     "ed25519": ("Ed25519", 256, None, None, Usage.SIGNATURE),
     "ed448": ("Ed448", 456, None, None, Usage.SIGNATURE),
     "x25519": ("X25519", 256, None, None, Usage.KEY_EXCHANGE),
@@ -92,8 +92,10 @@ EXPECTED = {
 }
 
 
-def check(f: Finding, kind: str, material: KeyMaterial) -> None:
+def check(f: Finding, kind: str, material: KeyMaterial, *, ssh: bool = False) -> None:
     algorithm, size, curve, pset, usage = EXPECTED[kind]
+    if ssh:  # an SSH key authenticates: signatures, whatever the key type
+        usage = Usage.SIGNATURE
     assert f.kind is AssetKind.KEY
     assert f.algorithm.startswith(algorithm), f.algorithm
     assert (f.key_size, f.curve, f.parameter_set, f.usage) == (size, curve, pset, usage)
@@ -318,7 +320,7 @@ def test_cryptography_openssh_format_and_ed448_skipped_types() -> None:
     for kind in ("ed25519", "p256", "rsa2048"):
         key = private_key(kind)
         f = one(scan("id_key", pem_private(key, "openssh")))
-        check(f, kind, KeyMaterial.PRIVATE)
+        check(f, kind, KeyMaterial.PRIVATE, ssh=True)
         assert ssh_fingerprint_of_line(ssh_public_line(key)) in f.notes
 
 

@@ -599,6 +599,7 @@ class KeyAlgorithm:
 
 _SIG = "signature"
 _KEX = "key-exchange"
+_ANY = "unknown"  # RSA and EC keys serve both signatures and key exchange; context decides
 
 _SLH = {
     20: ("SHA2-128s", 16),
@@ -618,10 +619,10 @@ _SLH = {
 
 def _key_algorithms() -> dict[str, KeyAlgorithm]:
     t: dict[str, KeyAlgorithm] = {
-        "1.2.840.113549.1.1.1": KeyAlgorithm("RSA", _SIG),
+        "1.2.840.113549.1.1.1": KeyAlgorithm("RSA", _ANY),
         "1.2.840.113549.1.1.10": KeyAlgorithm("RSA", _SIG, note="RSASSA-PSS key"),
         "1.2.840.113549.1.1.7": KeyAlgorithm("RSA", _KEX, note="RSAES-OAEP key", loadable=False),
-        "1.2.840.10045.2.1": KeyAlgorithm("ECDSA", _SIG),
+        "1.2.840.10045.2.1": KeyAlgorithm("ECDSA", _ANY),
         "1.3.132.1.12": KeyAlgorithm("ECDH", _KEX, loadable=False),
         "1.2.840.10040.4.1": KeyAlgorithm("DSA", _SIG),
         "1.2.840.10046.2.1": KeyAlgorithm("DH", _KEX),
@@ -902,7 +903,7 @@ class KeyFacts:
         return sha256_hex(self.spki_der) if self.spki_der else None
 
 
-_USAGE = {_SIG: Usage.SIGNATURE, _KEX: Usage.KEY_EXCHANGE}
+_USAGE = {_SIG: Usage.SIGNATURE, _KEX: Usage.KEY_EXCHANGE, _ANY: Usage.UNKNOWN}
 
 
 def describe_public_key(key: object) -> KeyFacts:

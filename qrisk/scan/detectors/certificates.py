@@ -231,6 +231,16 @@ class CertificateDetector(Detector):
 # --------------------------------------------------------------------------- certificates
 
 
+def _certificate_usage(key_usage: Usage, is_ca: bool, key_exchange: bool) -> Usage:
+    """What the certified key is for: a CA key signs; keyEncipherment/keyAgreement mean key
+    exchange; otherwise the key type decides (signature when it is dual-use)."""
+    if is_ca:
+        return Usage.SIGNATURE
+    if key_exchange and key_usage in (Usage.SIGNATURE, Usage.UNKNOWN, Usage.KEY_EXCHANGE):
+        return Usage.KEY_EXCHANGE
+    return key_usage if key_usage is not Usage.UNKNOWN else Usage.SIGNATURE
+
+
 def _common_name(name: x509.Name) -> str | None:
     try:
         attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)
@@ -279,12 +289,17 @@ def _certificate(
     serial = format(serial_number, "x")
     ski = aki = None
     is_ca = False
+    key_exchange = False
     try:
         exts = cert.extensions
         for ext in exts:
             value = ext.value
             if isinstance(value, x509.BasicConstraints):
                 is_ca = value.ca
+            elif isinstance(value, x509.KeyUsage):
+                # RFC 5280 §4.2.1.3: keyEncipherment (RSA key transport) and keyAgreement
+                # (static (EC)DH) put the key in a key exchange: harvest-now-decrypt-later.
+                key_exchange = value.key_encipherment or value.key_agreement
             elif isinstance(value, x509.SubjectKeyIdentifier):
                 ski = value.digest.hex()
             elif isinstance(value, x509.AuthorityKeyIdentifier) and value.key_identifier is not None:
@@ -320,7 +335,7 @@ def _certificate(
             algorithm=facts.algorithm,
             rule_id=rule_id,
             line=line,
-            usage=facts.usage if facts.usage is not Usage.UNKNOWN else Usage.SIGNATURE,
+            usage=_certificate_usage(facts.usage, is_ca, key_exchange),
             key_size=facts.key_size,
             curve=facts.curve,
             parameter_set=facts.parameter_set,
