@@ -6,8 +6,14 @@ import os
 import shutil
 
 import pytest
+from hypothesis import settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# CI runs property tests with a fixed seed (reproducible, never flaky); locally they explore.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if IN_CI:
+    settings.load_profile("ci")
 
 
 def require_binary(name: str) -> str:
