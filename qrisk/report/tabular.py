@@ -31,7 +31,7 @@ CSV_COLUMNS = [
 def parameters(asset: Asset) -> str:
     """Key size, curve or parameter set as one short string."""
     parts = []
-    if asset.curve:
+    if asset.curve and asset.curve.lower() not in asset.algorithm.lower():
         parts.append(asset.curve)
     elif asset.key_size:
         parts.append(str(asset.key_size))

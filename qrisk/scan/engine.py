@@ -29,6 +29,7 @@ from qrisk.model import (
     Inventory,
     Occurrence,
     Primitive,
+    QuantumStatus,
     ScanInfo,
     SkippedFile,
     System,
@@ -42,9 +43,13 @@ HEAD_BYTES = 8192
 # Formats that never hold the evidence any detector reads (compiled code, media, archives):
 # skipped as binary without being opened. Certificate, key and keystore formats are not here.
 BINARY_EXTENSIONS = frozenset(
-    ".pyc .pyo .pyd .so .dll .dylib .exe .o .a .obj .lib .class .wasm .png .jpg .jpeg .gif .bmp .ico "
-    ".webp .tif .tiff .mp3 .mp4 .wav .ogg .flac .avi .mov .pdf .zip .gz .tgz .bz2 .xz .zst .7z .rar "
-    ".whl .egg .mo .woff .woff2 .ttf .otf .eot .npy .npz .pkl .pickle .parquet .sqlite .db".split()
+    {
+        ".pyc", ".pyo", ".pyd", ".so", ".dll", ".dylib", ".exe", ".o", ".a", ".obj", ".lib", ".class",
+        ".wasm", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".ico", ".webp", ".tif", ".tiff", ".mp3",
+        ".mp4", ".wav", ".ogg", ".flac", ".avi", ".mov", ".pdf", ".zip", ".gz", ".tgz", ".bz2", ".xz",
+        ".zst", ".7z", ".rar", ".whl", ".egg", ".mo", ".woff", ".woff2", ".ttf", ".otf", ".eot", ".npy",
+        ".npz", ".pkl", ".pickle", ".parquet", ".sqlite", ".db",
+    }
 )
 # Below this many files the pool's start-up costs more than it saves.
 POOL_MIN_FILES = 256
@@ -355,6 +360,16 @@ def asset_from_finding(finding: Finding, location: str, detector_id: str, system
     entry, key_size, curve = resolve_algorithm(finding)
     status = entry.status_for(key_size)
     kind = finding.kind
+    notes = finding.notes
+    cert = finding.certificate
+    if cert is not None and not cert.self_signed and cert.signature_hash:
+        # An issued certificate signed over a collision-broken hash can be forged with a
+        # chosen-prefix collision (MD5: Stevens et al. 2009 rogue CA; SHA-1: Leurent & Peyrin
+        # 2020). A self-signed root's own signature is not relied on, so it is not flagged.
+        sig_hash = catalog.algorithms().lookup(cert.signature_hash)
+        if sig_hash.quantum_status is QuantumStatus.CLASSICALLY_BROKEN:
+            status = QuantumStatus.CLASSICALLY_BROKEN
+            notes = (*notes, f"signed with {sig_hash.name}: forgeable by chosen-prefix collision")
     asset_id = make_asset_id(
         kind,
         entry.name if entry.name != "unknown" else f"unknown:{finding.algorithm}",
@@ -377,7 +392,6 @@ def asset_from_finding(finding: Finding, location: str, detector_id: str, system
         confidence=finding.confidence,
         snippet=finding.snippet[:160],
     )
-    notes = finding.notes
     if entry.name == "unknown" and finding.algorithm and finding.algorithm != "unknown":
         notes = (*notes, f"not in the qrisk catalog: {finding.algorithm[:80]}")
     return Asset(
@@ -472,17 +486,23 @@ def _merge(a: Asset, b: Asset) -> Asset:
 
 def _link(assets: list[Asset]) -> list[Asset]:
     by_ski: dict[str, str] = {}
+    by_subject: dict[str, str] = {}
     by_fp: dict[str, list[str]] = {}
     for a in assets:
         if a.certificate and a.certificate.subject_key_id:
             by_ski.setdefault(a.certificate.subject_key_id, a.asset_id)
+        if a.certificate and (a.certificate.is_ca or a.certificate.self_signed):
+            by_subject.setdefault(a.certificate.subject, a.asset_id)
         if a.fingerprint_sha256:
             by_fp.setdefault(a.fingerprint_sha256, []).append(a.asset_id)
     out = []
     for a in assets:
         related: list[str] = list(a.related)
-        if a.certificate and a.certificate.authority_key_id and not a.certificate.self_signed:
-            issuer = by_ski.get(a.certificate.authority_key_id)
+        if a.certificate and not a.certificate.self_signed:
+            # RFC 5280 §4.2.1.1: the authority key identifier names the issuer's key; without
+            # one (v1 certificates), fall back to the issuer's distinguished name.
+            aki = a.certificate.authority_key_id
+            issuer = by_ski.get(aki) if aki else by_subject.get(a.certificate.issuer)
             if issuer and issuer != a.asset_id and issuer not in related:
                 related.append(issuer)
         if a.fingerprint_sha256:
