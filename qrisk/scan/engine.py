@@ -426,6 +426,48 @@ def _detector_for_rule(rule_id: str, detectors: Iterable[Detector]) -> str:
     return "unknown"
 
 
+class _Group:
+    """The assets that share one id, merged once at the end (linear in the occurrences)."""
+
+    __slots__ = ("encrypted", "first", "key_material", "name", "notes", "occurrences", "system")
+
+    def __init__(self, asset: Asset) -> None:
+        self.first = asset
+        self.occurrences: dict[tuple[str, int | None, str], Occurrence] = {}
+        self.notes: dict[str, None] = {}
+        self.system = asset.system
+        self.key_material = asset.key_material
+        self.encrypted = asset.encrypted
+        self.name = asset.name
+        self.add(asset)
+
+    def add(self, b: Asset) -> None:
+        for o in b.occurrences:
+            self.occurrences.setdefault((o.location, o.line, o.rule_id), o)
+        for n in b.notes:
+            self.notes.setdefault(n)
+        if b.system and self.system and b.system != self.system:
+            self.notes.setdefault(f"also used by system {b.system}")
+        self.system = self.system or b.system
+        # a private key and its public half share an id; private is the stronger statement
+        if b.key_material is not None and (self.key_material is None or b.key_material.value == "private"):
+            self.key_material = b.key_material
+        self.encrypted = self.encrypted and b.encrypted
+        self.name = self.name or b.name
+
+    def asset(self) -> Asset:
+        occs = sorted(self.occurrences.values(), key=lambda o: (o.location, o.line or 0, o.rule_id))
+        return replace(
+            self.first,
+            occurrences=tuple(occs),
+            notes=tuple(self.notes),
+            system=self.system,
+            key_material=self.key_material,
+            encrypted=self.encrypted,
+            name=self.name,
+        )
+
+
 def build_assets(
     results: Sequence[FileResult], root_systems: Sequence[str | None], detectors: Sequence[Detector] | None = None
 ) -> list[Asset]:
@@ -433,7 +475,7 @@ def build_assets(
     if detectors is None:
         detectors = builtin_detectors()
     rule_to_detector: dict[str, str] = {}
-    merged: dict[str, Asset] = {}
+    groups: dict[str, _Group] = {}
     for r in results:
         system = root_systems[r.root_index] if r.root_index < len(root_systems) else None
         for f in r.findings:
@@ -441,47 +483,14 @@ def build_assets(
             if det is None:
                 det = rule_to_detector[f.rule_id] = _detector_for_rule(f.rule_id, detectors)
             asset = asset_from_finding(f, r.location, det, system)
-            prev = merged.get(asset.asset_id)
-            if prev is None:
-                merged[asset.asset_id] = asset
+            group = groups.get(asset.asset_id)
+            if group is None:
+                groups[asset.asset_id] = _Group(asset)
             else:
-                merged[asset.asset_id] = _merge(prev, asset)
-    assets = list(merged.values())
-    assets = _link(assets)
+                group.add(asset)
+    assets = _link([g.asset() for g in groups.values()])
     assets.sort(key=lambda a: (a.occurrences[0].location, a.occurrences[0].line or 0, a.asset_id))
     return assets
-
-
-def _merge(a: Asset, b: Asset) -> Asset:
-    occs = list(a.occurrences)
-    seen = {(o.location, o.line, o.rule_id) for o in occs}
-    for o in b.occurrences:
-        if (o.location, o.line, o.rule_id) not in seen:
-            occs.append(o)
-            seen.add((o.location, o.line, o.rule_id))
-    occs.sort(key=lambda o: (o.location, o.line or 0, o.rule_id))
-    notes = list(a.notes)
-    for n in b.notes:
-        if n not in notes:
-            notes.append(n)
-    if b.system and a.system and b.system != a.system:
-        extra = f"also used by system {b.system}"
-        if extra not in notes:
-            notes.append(extra)
-    # a private key and its public half have the same id only if kinds match; keep the
-    # strongest statement of key material (private beats public)
-    key_material = a.key_material
-    if b.key_material is not None and (key_material is None or b.key_material.value == "private"):
-        key_material = b.key_material
-    return replace(
-        a,
-        occurrences=tuple(occs),
-        notes=tuple(notes),
-        system=a.system or b.system,
-        key_material=key_material,
-        encrypted=a.encrypted and b.encrypted,
-        name=a.name or b.name,
-    )
 
 
 def _link(assets: list[Asset]) -> list[Asset]:
