@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from qrisk.catalog import retention_class
 from qrisk.errors import InputError
-from qrisk.model import Criticality, DataClass, MigrationEffort, QkdLink, Site, System
+from qrisk.model import Criticality, DataClass, DataFlow, MigrationEffort, QkdLink, Site, System
 
 MANIFEST_SCHEMA = "qrisk.manifest/1"
 MANIFEST_SCHEMA_RE = re.compile(r"^qrisk\.manifest/1(\.\d+)?$")
@@ -69,6 +69,9 @@ class _System(_Strict):
     signature_trust_years: float | None = Field(default=None, ge=0, le=1000)
     jurisdictions: list[str] = []
     high_value: bool = False
+    value: float | None = Field(default=None, gt=0, le=1e15)
+    max_handshake_bytes: int | None = Field(default=None, gt=0, le=10**9)
+    mtu_bytes: int | None = Field(default=None, ge=68, le=65535)
 
     @field_validator("endpoints")
     @classmethod
@@ -118,12 +121,24 @@ class _QkdLink(_Strict):
     source: str = ""
 
 
+class _DataFlow(_Strict):
+    id: str | None = Field(default=None, pattern=_ID_RE)
+    a: str
+    b: str
+    systems: list[str] = []
+    tunnels: int = Field(default=1, ge=1, le=10**7)
+    rekey_seconds: float = Field(default=3600.0, gt=0, le=10**9)
+    key_bits: int = Field(default=256, ge=64, le=8192)
+    description: str = ""
+
+
 class _Manifest(_Strict):
     schema_: str = Field(alias="schema")
     organisation: _Organisation | None = None
     systems: list[_System] = []
     sites: list[_Site] = []
     qkd_links: list[_QkdLink] = []
+    data_flows: list[_DataFlow] = []
 
     @field_validator("schema_")
     @classmethod
@@ -143,6 +158,7 @@ class Manifest:
     systems: tuple[System, ...]
     sites: tuple[Site, ...]
     qkd_links: tuple[QkdLink, ...]
+    data_flows: tuple[DataFlow, ...] = ()
 
     @property
     def base_dir(self) -> Path:
@@ -326,6 +342,9 @@ def _build(doc: _Manifest, lines: dict[tuple[Any, ...], int], path: Path) -> Man
                 signature_trust_years=sy.signature_trust_years,
                 jurisdictions=tuple(sy.jurisdictions),
                 high_value=sy.high_value,
+                value=sy.value,
+                max_handshake_bytes=sy.max_handshake_bytes,
+                mtu_bytes=sy.mtu_bytes,
             )
         )
 
@@ -355,6 +374,27 @@ def _build(doc: _Manifest, lines: dict[tuple[Any, ...], int], path: Path) -> Man
                 owner=link.owner, source=link.source,
             )
         )
+    flows = []
+    flow_ids: set[str] = set()
+    for i, f in enumerate(doc.data_flows):
+        for end in ("a", "b"):
+            site = getattr(f, end)
+            if site not in site_ids:
+                raise _error(
+                    path, lines.get(("data_flows", i, end)), f"data_flows[{i}].{end}",
+                    f"unknown site {site!r} (not in 'sites')",
+                )
+        for j, sid in enumerate(f.systems):
+            if sid not in system_ids:
+                raise _error(
+                    path, lines.get(("data_flows", i, "systems", j)), f"data_flows[{i}].systems[{j}]",
+                    f"unknown system {sid!r} (not in 'systems')",
+                )
+        flow_id = f.id or f"{f.a}->{f.b}"
+        if flow_id in flow_ids:
+            raise _error(path, lines.get(("data_flows", i)), f"data_flows[{i}].id", f"duplicate data flow id {flow_id!r}")
+        flow_ids.add(flow_id)
+        flows.append(DataFlow(flow_id, f.a, f.b, tuple(f.systems), f.tunnels, f.rekey_seconds, f.key_bits, f.description))
     return Manifest(
         path=path,
         schema=doc.schema_,
@@ -362,6 +402,7 @@ def _build(doc: _Manifest, lines: dict[tuple[Any, ...], int], path: Path) -> Man
         systems=tuple(systems),
         sites=tuple(sites),
         qkd_links=tuple(links),
+        data_flows=tuple(flows),
     )
 
 

@@ -295,6 +295,12 @@ class System:
     """Where the system is regulated (``US``, ``EU``, ``UK``, ``DE``, ``FR``, ``AU``, ``CA``…)."""
     high_value: bool = False
     """A high-value asset (US HVA / high-impact) or equivalent."""
+    value: float | None = None
+    """Relative business value of the system (manifest 1.1; any positive scale, used to rank risk)."""
+    max_handshake_bytes: int | None = None
+    """Budget for a key-exchange/authentication handshake on the wire (constrained devices; manifest 1.1)."""
+    mtu_bytes: int | None = None
+    """Path MTU of a datagram protocol the system speaks (UDP/MTU-bound protocols; manifest 1.1)."""
 
     @property
     def retention_years(self) -> float | None:
@@ -348,6 +354,32 @@ class QkdLink:
 
 
 @dataclass(frozen=True)
+class DataFlow:
+    """Data exchanged between two sites that keys must protect (manifest 1.1).
+
+    Key demand: ``tunnels`` encrypted tunnels each rekeying a ``key_bits`` key every
+    ``rekey_seconds`` seconds.
+    """
+
+    id: str
+    a: str
+    """Site id of one end."""
+    b: str
+    """Site id of the other end."""
+    systems: tuple[str, ...] = ()
+    """Systems whose data the flow carries (their shelf life and value count)."""
+    tunnels: int = 1
+    rekey_seconds: float = 3600.0
+    key_bits: int = 256
+    description: str = ""
+
+    @property
+    def key_demand_bps(self) -> float:
+        """Secret key bits per second the flow consumes."""
+        return self.tunnels * self.key_bits / self.rekey_seconds
+
+
+@dataclass(frozen=True)
 class SkippedFile:
     """A file (or endpoint) the scan did not fully examine, and why."""
 
@@ -382,6 +414,7 @@ class Inventory:
     systems: tuple[System, ...] = ()
     sites: tuple[Site, ...] = ()
     qkd_links: tuple[QkdLink, ...] = ()
+    data_flows: tuple[DataFlow, ...] = ()
     skipped: tuple[SkippedFile, ...] = ()
     scan: ScanInfo = field(default_factory=ScanInfo)
 

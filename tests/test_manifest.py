@@ -56,6 +56,20 @@ def test_good_manifest() -> None:
     assert m.sites[1].relay and not m.sites[1].trusted
 
 
+def test_data_flows_and_1_1_fields() -> None:
+    text = GOOD + (
+        "data_flows:\n  - {a: a, b: b, systems: [web], tunnels: 4, rekey_seconds: 60}\n"
+    )
+    text = text.replace("    criticality: critical\n", "    criticality: critical\n    value: 3\n    mtu_bytes: 1280\n")
+    m = parse_manifest(text, "m.yaml")
+    (flow,) = m.data_flows
+    assert flow.id == "a->b" and flow.key_demand_bps == pytest.approx(4 * 256 / 60)
+    assert m.systems[0].value == 3 and m.systems[0].mtu_bytes == 1280
+    bad = GOOD + "data_flows:\n  - {a: a, b: b, systems: [nope]}\n"
+    assert "m.yaml:22: data_flows[0].systems[0]: unknown system 'nope'" in _err(bad)
+    assert "mtu_bytes" in _err(GOOD.replace("    criticality: critical\n", "    criticality: critical\n    mtu_bytes: 9\n"))
+
+
 def test_sample_manifest_loads() -> None:
     m = load_manifest(SAMPLE)
     assert {s.id for s in m.systems} == {"payments", "patient-records", "firmware-signing", "hr-portal"}
