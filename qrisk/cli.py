@@ -117,12 +117,19 @@ def scan_inventory(
     max_file_size: int = 16 * 1024 * 1024,
     jobs: int | None = None,
     quiet: bool = True,
+    endpoints: tuple[str, ...] = (),
+    endpoint_timeout_s: float = 5.0,
+    endpoint_concurrency: int = 16,
+    endpoint_retries: int = 0,
+    probe: bool = True,
 ) -> Inventory:
     """Run a scan with the CLI's progress display (used by every command that takes TARGET)."""
     from qrisk.scan.engine import ScanOptions, run_scan
 
     options = ScanOptions(
-        excludes=excludes, use_gitignore=use_gitignore, max_file_size=max_file_size, jobs=jobs, manifest=manifest
+        excludes=excludes, use_gitignore=use_gitignore, max_file_size=max_file_size, jobs=jobs, manifest=manifest,
+        endpoints=endpoints, endpoint_timeout_s=endpoint_timeout_s, endpoint_concurrency=endpoint_concurrency,
+        endpoint_retries=endpoint_retries, probe_endpoints=probe,
     )
     show = not quiet and sys.stderr.isatty()
     return run_scan(list(targets), options, _RichProgress() if show else None)
@@ -136,8 +143,19 @@ def fail_on_hit(inventory: Inventory, threshold: str | None) -> bool:
     return any(a.quantum_status.severity >= level for a in inventory.assets)
 
 
+def endpoint_list(endpoints: tuple[str, ...], endpoints_file: str | None) -> tuple[str, ...]:
+    """``--endpoint`` values and ``--endpoints FILE`` lines, validated (InputError names the line)."""
+    from qrisk.scan.network.probe import parse_endpoint, read_endpoints_file
+
+    out = [parse_endpoint(e).location for e in endpoints]
+    if endpoints_file:
+        text = Path(endpoints_file).read_text(encoding="utf-8", errors="replace")
+        out += [e.location for e in read_endpoints_file(text, endpoints_file)]
+    return tuple(out)
+
+
 @main.command()
-@click.argument("targets", nargs=-1, required=True)
+@click.argument("targets", nargs=-1, required=False)
 @click.option("--manifest", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Manifest describing systems (YAML with schema: qrisk.manifest/1).")
 @output_options(["table", "json", "cbom", "csv", "sarif"], "table")
@@ -151,6 +169,17 @@ def fail_on_hit(inventory: Inventory, threshold: str | None) -> bool:
 @click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default=None,
               help="Exit 1 if an asset at or above this status is found.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--endpoint", "endpoints", multiple=True, metavar="HOST:PORT[/tls|/ssh]",
+              help="Probe a live TLS or SSH endpoint (repeatable; port 22 means SSH, others TLS, unless /tls or /ssh).")
+@click.option("--endpoints", "endpoints_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              metavar="FILE", help="File with one HOST:PORT[/tls|/ssh] per line (# comments).")
+@click.option("--timeout", "endpoint_timeout", type=click.FloatRange(min=0.1, max=300), default=5.0,
+              show_default=True, help="Connect and read timeout of each endpoint request, in seconds.")
+@click.option("--concurrency", type=click.IntRange(min=1, max=256), default=16, show_default=True,
+              help="Endpoints probed at once.")
+@click.option("--retries", type=click.IntRange(min=0, max=5), default=0, show_default=True,
+              help="Extra connection attempts after a refused or timed-out connect.")
+@click.option("--no-probe", is_flag=True, help="Contact no endpoint; record them as not-probed.")
 def scan(
     targets: tuple[str, ...],
     manifest: str | None,
@@ -163,19 +192,30 @@ def scan(
     jobs: int | None,
     fail_on: str | None,
     quiet: bool,
+    endpoints: tuple[str, ...],
+    endpoints_file: str | None,
+    endpoint_timeout: float,
+    concurrency: int,
+    retries: int,
+    no_probe: bool,
 ) -> None:
-    """Inventory the cryptography in TARGETS: folders, files, or a manifest.
+    """Inventory the cryptography in TARGETS: folders, files, or a manifest; and live endpoints.
 
     \b
     Examples:
       qrisk scan inventories/acme-bank/manifest.yaml
       qrisk scan ./repo --exclude 'tests/**' -f cbom -o bom.json
       qrisk scan ./certs --fail-on broken
+      qrisk scan --endpoint www.example.org:443 --endpoint git.example.org:22
     """
     fmt = resolve_format(fmt, as_json)
+    eps = endpoint_list(endpoints, endpoints_file)
+    if not targets and not eps and not manifest:
+        raise click.UsageError("give a TARGET, --manifest, --endpoint or --endpoints")
     inventory = scan_inventory(
         targets, manifest=manifest, excludes=excludes, use_gitignore=not no_gitignore,
-        max_file_size=max_file_size, jobs=jobs, quiet=quiet,
+        max_file_size=max_file_size, jobs=jobs, quiet=quiet, endpoints=eps, endpoint_timeout_s=endpoint_timeout,
+        endpoint_concurrency=concurrency, endpoint_retries=retries, probe=not no_probe,
     )
     emit(render_inventory(inventory, fmt, color=output is None and sys.stdout.isatty()), output)
     if fail_on_hit(inventory, fail_on):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import qrisk
 from qrisk import catalog
@@ -26,6 +26,7 @@ from qrisk.manifest import Manifest, load_manifest, looks_like_manifest
 from qrisk.model import (
     Algorithm,
     Asset,
+    AssetKind,
     Inventory,
     Occurrence,
     Primitive,
@@ -38,6 +39,9 @@ from qrisk.model import (
 from qrisk.scan.detectors import Detector, FileNote, Finding, builtin_detectors
 from qrisk.scan.prefilter import Prefilter
 from qrisk.scan.walk import Root, WalkedFile, WalkOptions, WalkResult, display, walk
+
+if TYPE_CHECKING:
+    from qrisk.scan.network.probe import EndpointResult
 
 HEAD_BYTES = 8192
 # Formats that never hold the evidence any detector reads (compiled code, media, archives):
@@ -81,6 +85,16 @@ class ScanOptions:
     manifest: str | None = None
     """Path of a manifest given with ``--manifest`` (targets may also be manifests)."""
     detectors: Callable[[], list[Detector]] = builtin_detectors
+    endpoints: Sequence[str] = ()
+    """Live endpoints to probe (``host:port[/tls|/ssh]``) besides those the manifest lists."""
+    endpoint_timeout_s: float = 5.0
+    """Connect and read timeout of each endpoint request."""
+    endpoint_concurrency: int = 16
+    """Endpoints probed at once."""
+    endpoint_retries: int = 0
+    """Extra connection attempts after a refused or timed-out connect (off by default)."""
+    probe_endpoints: bool = True
+    """False (``--no-probe``): contact nothing; endpoints are recorded as ``not-probed``."""
 
 
 @dataclass
@@ -189,6 +203,8 @@ class Plan:
     manifest: Manifest | None
     targets: list[str]
     notes: list[SkippedFile]
+    endpoints: list[tuple[str, str | None]] = field(default_factory=list)
+    """Endpoints the manifest lists (``tls://host:port``), with their system id."""
 
 
 def plan_targets(targets: Sequence[str], manifest_path: str | None = None) -> Plan:
@@ -212,6 +228,7 @@ def plan_targets(targets: Sequence[str], manifest_path: str | None = None) -> Pl
     roots: list[Root] = []
     systems: list[str | None] = []
     notes: list[SkippedFile] = []
+    endpoints: list[tuple[str, str | None]] = []
     multi = len(plain) + (1 if manifest else 0) > 1
     for p in plain:
         prefix = (p.resolve().name or str(p)) if multi else ""
@@ -231,12 +248,9 @@ def plan_targets(targets: Sequence[str], manifest_path: str | None = None) -> Pl
                     prefix = rp.resolve().name
                 roots.append(Root(rp, "" if prefix == "." else prefix))
                 systems.append(system.id)
-            for ep in system.endpoints:
-                notes.append(
-                    SkippedFile(ep, "not-probed", f"system {system.id}: live endpoint probing is not in this version")
-                )
+            endpoints.extend((ep, system.id) for ep in system.endpoints)
     target_names = [str(t) for t in targets] + ([manifest_path] if manifest_path else [])
-    return Plan(roots, systems, manifest, target_names, notes)
+    return Plan(roots, systems, manifest, target_names, notes, endpoints)
 
 
 # --------------------------------------------------------------------------- main entry
@@ -304,10 +318,23 @@ def run_scan(
         if progress:
             progress.finish()
 
+    root_systems = list(plan.root_systems)
+    endpoint_results = probe_endpoints_of(plan, options, root_systems, results)
     skipped = list(plan.notes) + walk_result.skipped
     for r in results:
         skipped.extend(r.notes)
-    assets = build_assets(results, plan.root_systems, options.detectors())
+    from qrisk.scan.network.probe import network_detectors, protocol_quantum_status
+
+    assets = build_assets(results, root_systems, [*options.detectors(), *network_detectors()])  # type: ignore[list-item]
+    if endpoint_results:
+        # A protocol asset's status is that of the key exchange the endpoint negotiates.
+        status = {r.location: protocol_quantum_status(r) for r in endpoint_results}
+        assets = [
+            replace(a, quantum_status=status[a.occurrences[0].location])
+            if a.kind is AssetKind.PROTOCOL and a.occurrences and a.occurrences[0].location in status
+            else a
+            for a in assets
+        ]
     finished = dt.datetime.now(dt.UTC)
     manifest = plan.manifest
     return Inventory(
@@ -315,7 +342,6 @@ def run_scan(
         systems=manifest.systems if manifest else (),
         sites=manifest.sites if manifest else (),
         qkd_links=manifest.qkd_links if manifest else (),
-        data_flows=manifest.data_flows if manifest else (),
         skipped=tuple(sorted(skipped, key=lambda s: (s.location, s.reason, s.detail))),
         scan=ScanInfo(
             targets=tuple(plan.targets),
@@ -330,6 +356,42 @@ def run_scan(
             manifest=str(manifest.path) if manifest else None,
         ),
     )
+
+
+def probe_endpoints_of(
+    plan: Plan, options: ScanOptions, root_systems: list[str | None], results: list[FileResult]
+) -> list[EndpointResult]:
+    """Probe ``options.endpoints`` and the manifest's endpoints; append one FileResult per
+    endpoint, whose root index points at the endpoint's system in ``root_systems``."""
+    from qrisk.scan.network.probe import ProbeOptions, parse_endpoint, probe_endpoints
+
+    if not options.probe_endpoints:
+        plan.notes.extend(SkippedFile(e, "not-probed", "--no-probe given") for e in options.endpoints)
+        plan.notes.extend(SkippedFile(e, "not-probed", f"system {s}: --no-probe given") for e, s in plan.endpoints)
+        return []
+    system_of: dict[str, str | None] = {}
+    wanted = []
+    for text, system in [*((e, None) for e in options.endpoints), *plan.endpoints]:
+        ep = parse_endpoint(text)  # InputError (exit 2) for a malformed endpoint
+        if system_of.get(ep.location) is None:
+            system_of[ep.location] = system
+        wanted.append(ep)
+    if not wanted:
+        return []
+    found = probe_endpoints(
+        wanted,
+        options=ProbeOptions(
+            timeout_s=options.endpoint_timeout_s,
+            concurrency=options.endpoint_concurrency,
+            retries=options.endpoint_retries,
+        ),
+    )
+    for r in found:
+        root_systems.append(system_of.get(r.location))
+        results.append(
+            FileResult(r.location, len(root_systems) - 1, findings=list(r.findings), notes=[r.error] if r.error else [])
+        )
+    return found
 
 
 # --------------------------------------------------------------------------- assets
