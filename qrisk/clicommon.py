@@ -24,6 +24,21 @@ EXIT_USAGE = 2
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class QriskGroup(click.Group):
+    """A click group that turns :class:`QriskError` into one line on stderr and exit 2 (never a
+    traceback), whether it runs as ``qrisk`` or on its own (as command groups do in tests)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QriskError as exc:
+            click.echo(f"qrisk: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("qrisk: interrupted", err=True)
+            ctx.exit(130)
+
+
 def output_options(formats: Sequence[str], default: str) -> Callable[[F], F]:
     """Add ``-f/--format``, ``--json`` and ``-o/--output`` to a command.
 

@@ -14,25 +14,16 @@ from pathlib import Path
 
 import click
 
-from qrisk.clicommon import EXIT_FINDINGS, emit, output_options, resolve_format
-from qrisk.errors import InputError, QriskError
+from qrisk.clicommon import EXIT_FINDINGS, QriskGroup, emit, output_options, resolve_format
+from qrisk.errors import InputError
 
 TAMPER_CHOICES = ["qkd-key", "kem-ciphertext", "x25519-share", "key-id"]
 """Values of :class:`qrisk.demo.Tamper` (listed here so the CLI loads without the demo module)."""
 
 
-class _Group(click.Group):
-    """Turns :class:`QriskError` into one line on stderr and exit 2 when the group runs on its own."""
-
-    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
-        try:
-            return super().invoke(ctx)
-        except QriskError as exc:
-            click.echo(f"qrisk: error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
 
 
-@click.group(cls=_Group)
+@click.group(cls=QriskGroup)
 def kme() -> None:
     """ETSI GS QKD 014 key managers (KMEs) fed by a simulated QKD link."""
 
@@ -117,7 +108,7 @@ def serve(
     serve_until_signalled(cluster)
 
 
-@click.group(cls=_Group)
+@click.group(cls=QriskGroup)
 def demo() -> None:
     """Working demos."""
 

@@ -13,22 +13,10 @@ from pathlib import Path
 
 import click
 
-from qrisk.clicommon import emit, output_options, resolve_format
-from qrisk.errors import QriskError
+from qrisk.clicommon import QriskGroup, emit, output_options, resolve_format
 
 
-class _PqcGroup(click.Group):
-    """One-line error and exit 2 for :class:`QriskError`, as the main group does."""
-
-    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
-        try:
-            return super().invoke(ctx)
-        except QriskError as exc:
-            click.echo(f"qrisk: error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-
-
-@click.group(cls=_PqcGroup)
+@click.group(cls=QriskGroup)
 def pqc() -> None:
     """Post-quantum cryptography engine: providers and algorithms."""
 
@@ -111,7 +99,7 @@ def algorithms_cmd(fmt: str, as_json: bool, output: Path | None) -> None:
     emit("\n".join(lines) + "\n", output)
 
 
-@click.group(cls=_PqcGroup)
+@click.group(cls=QriskGroup)
 def bench() -> None:
     """Measure performance on this machine."""
 
