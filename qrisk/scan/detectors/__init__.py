@@ -10,8 +10,9 @@ def builtin_detectors() -> list[Detector]:
     """A fresh instance of every built-in detector, in a fixed order."""
     from qrisk.scan.detectors.certificates import CertificateDetector
     from qrisk.scan.detectors.keys import KeyDetector
+    from qrisk.scan.detectors.source import SOURCE_DETECTORS
 
-    return [CertificateDetector(), KeyDetector()]
+    return [CertificateDetector(), KeyDetector(), *(cls() for cls in SOURCE_DETECTORS)]
 
 
 def all_rules() -> dict[str, str]:

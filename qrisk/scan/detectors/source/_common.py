@@ -12,7 +12,9 @@ from typing import ClassVar
 from qrisk import catalog
 from qrisk.model import AssetKind, Confidence, Primitive, Usage
 from qrisk.scan.detectors.base import Detector, DetectorOutput, Finding
-from qrisk.scan.detectors.source._lex import Lexer, Masked
+from qrisk.scan.detectors.source._lex import Lexer, Masked, split_args
+
+__all__ = ["Collector", "Masked", "SourceDetector", "split_args"]
 
 SNIPPET_CHARS = 120
 
@@ -184,10 +186,12 @@ def resolve_int(masked: Masked, token: str | None) -> int | None:
     if not m:
         return None
     name = re.escape(m.group("name"))
-    found = re.search(rf"(?<![\w$.]){name}\s*(?::\s*[\w<>?]+\s*)?=\s*(0[xX][0-9a-fA-F_]+|\d[\d_]*)[uUlL]?\b", masked.code)
+    found = re.search(rf"(?<![\w$.]){name}\s*(?::\s*[\w<>?]+\s*)?:?=\s*(0[xX][0-9a-fA-F_]+|\d[\d_]*)[uUlL]?\b", masked.code)
     if found:
         return parse_int(found.group(1))
     found = re.search(rf"(?<![\w$.]){name}\s*=>?\s*(0[xX][0-9a-fA-F]+|\d+)\b", masked.code)
+    if found is None:
+        found = re.search(rf"^[ \t]*\#[ \t]*define[ \t]+{name}[ \t]+\(?(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\)?[ \t]*$", masked.code, re.M)
     return parse_int(found.group(1)) if found else None
 
 
@@ -203,7 +207,7 @@ def resolve_str(masked: Masked, token: str | None) -> str | None:
         return None
     name = re.escape(m.group("name"))
     found = re.search(
-        rf"(?<![\w$.]){name}\s*(?::\s*[\w<>?]+\s*)?=\s*(?P<lit>\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*')",
+        rf"(?<![\w$.]){name}\s*(?::\s*[\w<>?]+\s*)?:?=\s*(?P<lit>\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*')",
         masked.code,
     )
     return parse_str(found.group("lit")) if found else None
@@ -211,7 +215,13 @@ def resolve_str(masked: Masked, token: str | None) -> str | None:
 
 def initializer(masked: Masked, name: str, before: int | None = None) -> str | None:
     """The expression last assigned to variable ``name`` before offset ``before``."""
-    rx = re.compile(rf"(?<![\w$.]){re.escape(name)}\s*(?::\s*[\w<>?.]+\s*)?=(?!=)\s*")
+    found = initializer_span(masked, name, before)
+    return found[0] if found else None
+
+
+def initializer_span(masked: Masked, name: str, before: int | None = None) -> tuple[str, int] | None:
+    """The expression last assigned to ``name`` before offset ``before``, and its offset."""
+    rx = re.compile(rf"(?<![\w$.]){re.escape(name)}\s*(?::\s*[\w<>?.\[\]]+\s*)?:?=(?![=>])\s*")
     last = None
     for m in rx.finditer(masked.code, 0, before if before is not None else len(masked.code)):
         if masked.in_string(m.start()):
@@ -239,7 +249,8 @@ def initializer(masked: Masked, name: str, before: int | None = None) -> str | N
         elif depth == 0 and (ch == ";" or (ch == "\n" and not code[start:i].rstrip().endswith((",", "(", "=")))):
             break
         i += 1
-    return code[start:i].strip()
+    expr = code[start:i]
+    return expr.strip(), start + (len(expr) - len(expr.lstrip()))
 
 
 # --------------------------------------------------------------------------- redaction
@@ -444,3 +455,61 @@ def add_parts(out: Collector, rule_id: str, name: str, line: int, usage: Usage |
             )
         return added
     return out.add(rule_id, name, line, usage, **kw) is not None  # type: ignore[arg-type]
+
+
+_KEY_LEN = re.compile(
+    r"make\(\s*\[\]byte\s*,\s*(\d+)\s*\)|\[\s*(\d+)\s*\]\s*byte\b|new\s+byte\s*\[\s*(\d+)\s*\]|"
+    r"\[\s*0(?:u8|x00)?\s*;\s*(\d+)\s*\]|ByteArray\s*\(\s*(\d+)\s*\)|"
+    r"(?:randomBytes|random_bytes|urandom|token_bytes|get_random_bytes|openssl_random_pseudo_bytes|"
+    r"randombytes_buf|RAND_bytes|GetBytes|random_key|GetRandomBytes|nextBytes)\s*\(\s*(?:[\w&]+\s*,\s*)?(\d+)\s*\)"
+)
+_BYTES_LITERAL = re.compile(r"""^(?:\[\]byte\s*\(\s*)?[bB]?(?P<q>["'])(?P<body>[^"'\\]*)(?P=q)\s*\)?(?:\.(?:getBytes|encode|toByteArray)\([^)]*\))?$""")
+
+
+def _bits_from_expr(expr: str) -> int | None:
+    m = _KEY_LEN.search(expr)
+    if m:
+        n = int(next(g for g in m.groups() if g))
+        return n * 8 if n in (16, 24, 32) else None
+    lit = _BYTES_LITERAL.match(expr.strip())
+    if lit and len(lit.group("body")) in (16, 24, 32):
+        return len(lit.group("body")) * 8
+    return None
+
+
+def sym_key_bits(masked: Masked, token: str | None, before: int | None = None) -> int | None:
+    """Bit length of a symmetric key argument when the code states it: ``make([]byte, 32)``,
+    ``new byte[16]``, ``[0u8; 32]``, ``randomBytes(32)``, a 16/24/32-character literal, or a
+    variable of the same file initialised with one of these."""
+    if not token:
+        return None
+    token = token.strip().lstrip("&*").strip()
+    bits = _bits_from_expr(token)
+    if bits:
+        return bits
+    ident = re.fullmatch(r"\$?[A-Za-z_][\w]*", token.split("[", 1)[0].strip())
+    if not ident:
+        return None
+    expr = initializer(masked, ident.group(0), before)
+    if expr is None and not token.startswith("$"):
+        decl = re.search(rf"\b{re.escape(ident.group(0))}\s*\[\s*(\d+)\s*\]", masked.code)
+        if decl and int(decl.group(1)) in (16, 24, 32):
+            return int(decl.group(1)) * 8
+    return _bits_from_expr(expr) if expr else None
+
+
+_OPENSSL_CBC_SHORTHANDS = frozenset({"aes128", "aes192", "aes256", "des3", "des", "bf", "blowfish", "cast", "cast5",
+                                     "idea", "seed", "camellia128", "camellia192", "camellia256", "aria128",
+                                     "aria192", "aria256", "sm4", "rc2"})
+
+
+def cipher_mode(name: str | None) -> str | None:
+    """The mode named inside a cipher name (``aes-256-gcm`` → GCM, ``AES/CBC/…`` → CBC);
+    OpenSSL's short names (``aes256``, ``des3``, ``bf``) mean CBC."""
+    if not name:
+        return None
+    for token in re.split(r"[-_/\s:]+", name.strip()):
+        mode = mode_of(token)
+        if mode:
+            return mode
+    return "CBC" if name.strip().lower() in _OPENSSL_CBC_SHORTHANDS else None

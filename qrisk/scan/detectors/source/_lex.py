@@ -29,7 +29,7 @@ _BACKTICK_RAW = r"`[^`]*`"
 _TEMPLATE = r"`(?:\\[\s\S]|[^`\\])*`"
 # A JavaScript regex literal, only where an expression can start (after an operator or
 # an opening bracket), so that ``a / b / c`` stays code.
-_JS_REGEX = r"(?<=[(,=:\[!&|?{};])[ \t]*/(?![*/])(?:\\.|\[(?:\\.|[^\]\\\n])*\]|[^/\\\n\[])+/[a-z]*"
+_JS_REGEX = r"[(,=:\[!&|?{};][ \t]*/(?![*/])(?:\\.|\[(?:\\.|[^\]\\\n])*\]|[^/\\\n\[])+/[a-z]*"
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,14 @@ class Lexer:
     string: str
     """Regex alternatives for string literals."""
     flags: int = 0
+    first: str = ""
+    """Characters a comment or string can start with (a regex class body): lets the scan skip
+    every other position quickly."""
     _regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_regex", re.compile(f"(?P<c>{self.comment})|(?P<s>{self.string})", self.flags))
+        guard = f"(?=[{self.first}])" if self.first else ""
+        object.__setattr__(self, "_regex", re.compile(f"{guard}(?:(?P<c>{self.comment})|(?P<s>{self.string}))", self.flags))
 
     def mask(self, text: str) -> Masked:
         """Blank the comments of ``text``; record where its string literals are."""
@@ -168,34 +172,45 @@ def split_args(args: str) -> list[str]:
     return out
 
 
-C_FAMILY = Lexer("c", f"{_LINE_COMMENT}|{_BLOCK_COMMENT}", f"{_DQ}|{_CHAR}")
-JAVA = Lexer("java", f"{_LINE_COMMENT}|{_BLOCK_COMMENT}", f"{_TRIPLE_DQ}|{_DQ}|{_CHAR}")
-GO = Lexer("go", f"{_LINE_COMMENT}|{_BLOCK_COMMENT}", f"{_DQ}|{_BACKTICK_RAW}|{_CHAR}")
-JAVASCRIPT = Lexer("javascript", f"{_LINE_COMMENT}|{_BLOCK_COMMENT}", f"{_DQ}|{_SQ}|{_TEMPLATE}|{_JS_REGEX}")
+C_FAMILY = Lexer("c", f"{_LINE_COMMENT}|{_BLOCK_COMMENT}", f"{_DQ}|{_CHAR}", first="/\"'")
+JAVA = Lexer("java", f"{_LINE_COMMENT}|{_BLOCK_COMMENT}", f"{_TRIPLE_DQ}|{_DQ}|{_CHAR}", first="/\"'")
+GO = Lexer("go", f"{_LINE_COMMENT}|{_BLOCK_COMMENT}", f"{_DQ}|{_BACKTICK_RAW}|{_CHAR}", first="/\"'`")
+JAVASCRIPT = Lexer(
+    "javascript",
+    f"{_LINE_COMMENT}|{_BLOCK_COMMENT}",
+    f"{_DQ}|{_SQ}|{_TEMPLATE}|{_JS_REGEX}",
+    first="/\"'`(,=:\\[!&|?{};",
+)
 CSHARP = Lexer(
     "csharp",
     f"{_LINE_COMMENT}|{_BLOCK_COMMENT}",
     rf'{_TRIPLE_DQ}|\$?@\$?"(?:""|[^"])*"|\$?{_DQ}|{_CHAR}',
+    first="/\"'@$",
 )
 RUST = Lexer(
     "rust",
     f"{_LINE_COMMENT}|{_BLOCK_COMMENT}",
     rf'b?r(?P<hashes>\#*)"[\s\S]*?"(?P=hashes)|b?{_DQ}|b?{_CHAR}',
+    first="/\"'br",
 )
 PHP = Lexer(
     "php",
     rf"{_LINE_COMMENT}|{_BLOCK_COMMENT}|\#(?!\[)[^\n]*",
     rf"<<<[ \t]*(?P<q>['\"]?)(?P<doc>[A-Za-z_]\w*)(?P=q)\n[\s\S]*?\n[ \t]*(?P=doc)\b|{_DQ}|{_SQ}",
+    first="/#<\"'",
 )
 RUBY = Lexer(
     "ruby",
     rf"^=begin\b[\s\S]*?(?:^=end\b[^\n]*|\Z)|{_HASH_COMMENT}",
     rf"<<[~-]?(?P<q>['\"]?)(?P<doc>[A-Z_][A-Z0-9_]*)(?P=q)[^\n]*\n[\s\S]*?^[ \t]*(?P=doc)$|{_DQ}|{_SQ}"
-    r"|%[qQwWi]?(?:\((?:[^()\\]|\\.)*\)|\[(?:[^\]\\]|\\.)*\]|\{(?:[^{}\\]|\\.)*\})",
+    r"|%[qQwWi]?(?:\((?:[^()\\]|\\.|\((?:[^()\\]|\\.)*\))*\)|\[(?:[^\[\]\\]|\\.|\[(?:[^\]\\]|\\.)*\])*\]"
+    r"|\{(?:[^{}\\]|\\.|\{(?:[^{}\\]|\\.)*\})*\})",
     re.MULTILINE,
+    first="=#\"'%<",
 )
 PYTHON = Lexer(
     "python",
     _HASH_COMMENT,
     r"(?i:[rbuf]{0,2})(?:'''[\s\S]*?(?:'''|\Z)|\"\"\"[\s\S]*?(?:\"\"\"|\Z)|" + _DQ + "|" + _SQ + ")",
+    first="#\"'rbufRBUF",
 )

@@ -20,6 +20,7 @@ from qrisk.scan.detectors.source._common import (
     add_parts,
     canonical,
     hmac_name,
+    initializer_span,
     mode_of,
     resolve_int,
     resolve_str,
@@ -61,6 +62,8 @@ _BC_UTIL = re.compile(
     r"(?<![\w.])new\s+(?P<builder>JcaContentSignerBuilder|JcaContentVerifierProviderBuilder)\s*\(|"
     r"(?<![\w.])new\s+RSAKeyGenerationParameters\s*\("
 )
+_CHAINED_INIT = re.compile(r"\s*\.\s*(?:apply|also|run)\s*\{\s*(?:it\s*\.\s*)?(?:initialize|init)\s*\(")
+_BC_MODE = re.compile(r"\b(GCM|CBC|CTR|SIC|CFB|OFB|CCM|EAX|OCB)(?:Block)?Cipher\s*(?:\.\s*newInstance\s*)?\(\s*$")
 # Bouncy Castle lightweight class-name stems that are not algorithm names.
 _BC_NOT_ALG = frozenset({"Block", "Null", "Short", "Long", "Buffered", "Stream", "Default", "Generic", "Ed", "Hash", "Raw"})
 _BC_STEMS = {
@@ -128,7 +131,7 @@ class JvmSourceDetector(SourceDetector):
 
     def confirm(self, masked: Masked, out: Collector) -> None:
         code = masked.code
-        bound_specs: set[int] = set()
+        bound: list[tuple[int, int]] = []
         for m in _GET_INSTANCE.finditer(code):
             if masked.in_string(m.start()):
                 continue
@@ -136,21 +139,21 @@ class JvmSourceDetector(SourceDetector):
             if args is None:
                 continue
             first = split_args(args)[0] if args.strip() else ""
-            name = resolve_str(masked, first)
+            name = resolve_str(masked, first) or _android_name(first)
             if not name:
                 continue
             arg_pos = m.end() + max(0, args.find(first))
             line = masked.line_of(arg_pos) if parse_literal_here(first) else masked.line_of(m.start())
             cls = m.group("cls")
-            self._get_instance(masked, out, cls, name, line, m, args, bound_specs)
-        self._specs(masked, out, bound_specs)
-        self._bouncy_castle(masked, out)
+            self._get_instance(masked, out, cls, name, line, m, bound)
+        self._specs(masked, out, bound)
+        self._bouncy_castle(masked, out, bound)
 
     # ------------------------------------------------------------------ JCA
 
     def _get_instance(
-        self, masked: Masked, out: Collector, cls: str, name: str, line: int, m: re.Match[str], args: str,
-        bound_specs: set[int],
+        self, masked: Masked, out: Collector, cls: str, name: str, line: int, m: re.Match[str],
+        bound: list[tuple[int, int]],
     ) -> None:
         if cls == "Cipher":
             alg, mode, oaep = _jca_name(name)
@@ -173,9 +176,8 @@ class JvmSourceDetector(SourceDetector):
         elif cls == "KeyFactory":
             out.add(R_KEYFACTORY, name, line, None)
         elif cls in ("KeyPairGenerator", "KeyGenerator"):
-            size, curve, spec_pos = self._init_args(masked, m)
-            if spec_pos is not None:
-                bound_specs.add(spec_pos)
+            size, curve, spans = self._init_args(masked, m)
+            bound.extend(spans)
             rule = R_KEYPAIRGEN if cls == "KeyPairGenerator" else R_KEYGEN
             upper = name.upper()
             if upper in ("EC", "ECDSA", "ECDH") and size and curve is None:
@@ -191,64 +193,60 @@ class JvmSourceDetector(SourceDetector):
                 return
             out.add(rule, "ECDSA" if upper == "EC" else name, line, usage, key_size=size, curve=curve)
 
-    def _init_args(self, masked: Masked, m: re.Match[str]) -> tuple[int | None, str | None, int | None]:
-        """(key size, curve, offset of a spec consumed here) from the matching initialize()/init()."""
+    def _init_args(self, masked: Masked, m: re.Match[str]) -> tuple[int | None, str | None, list[tuple[int, int]]]:
+        """(key size, curve, spans consumed here) from the initialize()/init() that follows."""
         code = masked.code
         start_of_line = code.rfind("\n", 0, m.start()) + 1
         before = code[start_of_line : m.start()]
         var = re.search(r"(?P<v>[A-Za-z_$][\w$]*)\s*(?::\s*[\w.<>?]+\s*)?=\s*$", before)
         close = masked.call_args(m.end() - 1)
         after_call = m.end() + (len(close) + 1 if close is not None else 0)
-        init: re.Match[str] | None = None
-        if var:
+        # chained (Kotlin ``.apply { initialize(n) }``) first, then through the variable
+        init = _CHAINED_INIT.match(code, after_call)
+        if init is None and var:
             rx = re.compile(rf"(?<![\w$]){re.escape(var.group('v'))}\s*\??\.\s*(?:initialize|init)\s*\(")
             next_assign = re.compile(rf"(?<![\w$.]){re.escape(var.group('v'))}\s*=(?!=)")
             init = rx.search(code, after_call)
             reassigned = next_assign.search(code, after_call)
             if init and reassigned and reassigned.start() < init.start():
                 init = None
-        else:
-            init = re.compile(r"\s*\.\s*(?:apply|also|run)\s*\{\s*(?:it\s*\.\s*)?(?:initialize|init)\s*\(").match(code, after_call)
         if init is None or masked.in_string(init.start()):
-            return None, None, None
+            return None, None, []
         args = masked.call_args(init.end() - 1)
         if not args:
-            return None, None, None
+            return None, None, []
+        spans = [(init.end(), init.end() + len(args))]
         first = split_args(args)[0]
         size = resolve_int(masked, first)
         if size is not None:
-            return size, None, None
+            return size, None, spans
+        ident = re.fullmatch(r"[A-Za-z_$][\w$]*", first.strip())
+        if ident:
+            found = initializer_span(masked, ident.group(0), init.start())
+            if found is None:
+                return None, None, spans
+            first = found[0]
+            spans.append((found[1], found[1] + len(first)))
+        named = _NAMED_SPEC_CONST.search(first)
+        if named:
+            return None, named.group("name"), spans
+        ncs = re.search(r"ECNamedCurveTable\s*\.\s*getParameterSpec\s*\(\s*(\"[^\"]+\"|\w+)", first)
+        if ncs:
+            return None, resolve_str(masked, ncs.group(1)), spans
         spec_m = _SPEC.search(first)
         if spec_m is None:
-            ident = re.fullmatch(r"[A-Za-z_$][\w$]*", first.strip())
-            if ident:
-                from qrisk.scan.detectors.source._common import initializer
-
-                expr = initializer(masked, ident.group(0), init.start())
-                if expr:
-                    spec_m = _SPEC.search(expr)
-                    first = expr
-            named = _NAMED_SPEC_CONST.search(first)
-            if named:
-                return None, named.group("name"), None
-            ncs = re.search(r"ECNamedCurveTable\s*\.\s*getParameterSpec\s*\(\s*\"([^\"]+)\"", first)
-            if ncs:
-                return None, ncs.group(1), None
-            if spec_m is None:
-                return None, None, None
+            return None, None, spans
         spec_args = first[spec_m.end() :]
         parts = split_args(spec_args.rsplit(")", 1)[0]) if spec_args else []
         if not parts:
-            return None, None, None
-        offset = init.end() + args.find(spec_m.group(0)) if spec_m.group(0) in args else None
-        cls = spec_m.group("cls")
-        if cls == "RSAKeyGenParameterSpec":
-            return resolve_int(masked, parts[0]), None, offset
-        return None, resolve_str(masked, parts[0]), offset
+            return None, None, spans
+        if spec_m.group("cls") == "RSAKeyGenParameterSpec":
+            return resolve_int(masked, parts[0]), None, spans
+        return None, resolve_str(masked, parts[0]), spans
 
-    def _specs(self, masked: Masked, out: Collector, bound: set[int]) -> None:
+    def _specs(self, masked: Masked, out: Collector, bound: list[tuple[int, int]]) -> None:
         for m in _SPEC.finditer(masked.code):
-            if masked.in_string(m.start()) or any(abs(m.start() - b) <= 4 for b in bound):
+            if masked.in_string(m.start()) or _within(m.start(), bound):
                 continue
             args = masked.call_args(m.end() - 1)
             if not args:
@@ -273,12 +271,13 @@ class JvmSourceDetector(SourceDetector):
 
     # ------------------------------------------------------------------ Bouncy Castle
 
-    def _bouncy_castle(self, masked: Masked, out: Collector) -> None:
+    def _bouncy_castle(self, masked: Masked, out: Collector, bound: list[tuple[int, int]]) -> None:
         code = masked.code
         if "bouncycastle" not in masked.text.lower():
             return
+        consumed: list[tuple[int, int]] = []
         for m in _BC_NEW.finditer(code):
-            if masked.in_string(m.start()):
+            if masked.in_string(m.start()) or _within(m.start(), consumed):
                 continue
             stem, kind = m.group("name"), m.group("kind")
             if stem in _BC_NOT_ALG:
@@ -294,20 +293,20 @@ class JvmSourceDetector(SourceDetector):
                 out.add(R_BC, alg, line, Usage.HASHING)
             elif kind == "Mac":
                 if stem == "H":
+                    consumed.append((m.end(), m.end() + len(args)))
                     inner = re.search(r"(?:new\s+)?(\w+?)Digest\s*\(", args)
                     out.add(R_BC, hmac_name(_BC_STEMS.get(inner.group(1), inner.group(1)) if inner else None), line, Usage.AUTHENTICATION)
                 else:
                     out.add(R_BC, alg, line, Usage.AUTHENTICATION)
             elif kind == "Engine":
-                out.add(R_BC, alg, line, Usage.ENCRYPTION)
+                wrapper = _BC_MODE.search(code[max(0, m.start() - 60) : m.start()])
+                out.add(R_BC, alg, line, Usage.ENCRYPTION, mode=mode_of(wrapper.group(1).replace("SIC", "CTR")) if wrapper else None)
             elif kind == "Signer":
                 if stem in ("PSS", "RSADigest", "ISO9796d2", "X931"):
                     out.add(R_BC, "RSA", line, Usage.SIGNATURE)
                 else:
                     out.add(R_BC, alg, line, Usage.SIGNATURE)
-            elif kind in ("Agreement", "BasicAgreement"):
-                out.add(R_BC, alg, line, Usage.KEY_EXCHANGE)
-            elif kind in ("KEMGenerator", "KEMExtractor"):
+            elif kind in ("Agreement", "BasicAgreement") or kind in ("KEMGenerator", "KEMExtractor"):
                 out.add(R_BC, alg, line, Usage.KEY_EXCHANGE)
             elif kind == "KeyPairGenerator":
                 out.add(R_BC, alg, line, None)
@@ -316,7 +315,7 @@ class JvmSourceDetector(SourceDetector):
                 continue
             out.add(R_BC_UTIL, m.group("name").replace("_", "-"), masked.line_of(m.start()), None)
         for m in _BC_UTIL.finditer(code):
-            if masked.in_string(m.start()):
+            if masked.in_string(m.start()) or _within(m.start(), bound):
                 continue
             args = masked.call_args(m.end() - 1) or ""
             parts = split_args(args)
@@ -333,6 +332,20 @@ class JvmSourceDetector(SourceDetector):
                 curve = resolve_str(masked, parts[0]) if parts else None
                 if curve:
                     out.add(R_BC_UTIL, "ECDSA", line, Usage.UNKNOWN, curve=curve, confidence=Confidence.MEDIUM)
+
+
+def _android_name(token: str) -> str | None:
+    """``KeyProperties.KEY_ALGORITHM_AES`` (Android keystore constants) → ``AES``."""
+    m = re.fullmatch(r"\s*(?:android\.security\.keystore\.)?KeyProperties\s*\.\s*KEY_ALGORITHM_(?P<n>\w+)\s*", token)
+    if not m:
+        return None
+    name = m.group("n")
+    return {"EC": "EC", "HMAC_SHA256": "HmacSHA256", "HMAC_SHA1": "HmacSHA1", "HMAC_SHA384": "HmacSHA384",
+            "HMAC_SHA512": "HmacSHA512", "HMAC_SHA224": "HmacSHA224", "3DES": "DESede"}.get(name, name)
+
+
+def _within(pos: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= pos < b for a, b in spans)
 
 
 def parse_literal_here(token: str) -> bool:

@@ -10,15 +10,23 @@ template) falls back to a few lexical rules on the comment-free text.
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from collections.abc import Iterable
 from typing import ClassVar
 
 from qrisk.model import Confidence, Usage
 from qrisk.scan.detectors.base import DetectorOutput
-from qrisk.scan.detectors.source._common import Collector, add_parts, canonical, hkdf_name, hmac_name, mode_of
+from qrisk.scan.detectors.source._common import (
+    Collector,
+    SourceDetector,
+    add_parts,
+    canonical,
+    hkdf_name,
+    hmac_name,
+    mode_of,
+)
 from qrisk.scan.detectors.source._lex import PYTHON, Masked
-from qrisk.scan.detectors.source._common import SourceDetector
 
 R_HASHLIB = "QR-PY-001"
 R_HMAC = "QR-PY-002"
@@ -34,6 +42,7 @@ R_OQS = "QR-PY-011"
 R_PASSWORD = "QR-PY-012"
 R_SSL = "QR-PY-013"
 R_FALLBACK = "QR-PY-014"
+R_PYTHON_RSA = "QR-PY-015"
 
 _PYCA = "cryptography.hazmat.primitives"
 _ASYM = f"{_PYCA}.asymmetric"
@@ -63,9 +72,28 @@ _PYCRYPTODOME_CIPHERS = {
     "CAST": "CAST5", "ChaCha20": "ChaCha20", "ChaCha20_Poly1305": "ChaCha20-Poly1305", "Salsa20": "Salsa20",
 }
 _PYCRYPTODOME_HASH_SKIP = frozenset({"HMAC", "CMAC", "Poly1305", "KMAC128", "KMAC256"})
+_PYTHON_RSA = {"newkeys": Usage.UNKNOWN, "sign": Usage.SIGNATURE, "sign_hash": Usage.SIGNATURE,
+               "verify": Usage.SIGNATURE, "encrypt": Usage.ENCRYPTION, "decrypt": Usage.ENCRYPTION}
 _KEY_FUNCS = {  # calls that return key bytes of a stated length (bytes)
     "os.urandom", "secrets.token_bytes", "Crypto.Random.get_random_bytes", "nacl.utils.random",
 }
+
+
+def _walk(root: ast.AST) -> list[ast.AST]:
+    """Every node under ``root``, parents before children (faster than :func:`ast.walk`)."""
+    out: list[ast.AST] = []
+    stack = [root]
+    ast_type = ast.AST
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                stack.extend(v for v in reversed(value) if isinstance(v, ast_type))
+            elif isinstance(value, ast_type):
+                stack.append(value)
+    return out
 
 
 def _dotted(node: ast.AST) -> str | None:
@@ -82,15 +110,28 @@ def _dotted(node: ast.AST) -> str | None:
     return ".".join(reversed(parts))
 
 
+_FAILURE_CONTEXTS = frozenset({"assertRaises", "assertRaisesRegex", "assertRaisesRegexp", "assertWarns",
+                               "assertWarnsRegex", "raises", "warns"})
+
+
+def _expects_failure(expr: ast.AST) -> bool:
+    """``self.assertRaises(...)``, ``pytest.raises(...)``, ``pytest.warns(...)`` as a context manager."""
+    if not isinstance(expr, ast.Call):
+        return False
+    func = expr.func
+    name = func.attr if isinstance(func, ast.Attribute) else (func.id if isinstance(func, ast.Name) else "")
+    return name in _FAILURE_CONTEXTS
+
+
 class _Visitor:
-    def __init__(self, tree: ast.AST, out: Collector) -> None:
+    def __init__(self, tree: ast.AST, out: Collector, values: dict[str, ast.AST] | None = None) -> None:
         self.out = out
         self.imports: dict[str, str] = {}
-        self.constants: dict[str, ast.AST] = {}
+        self.constants: dict[str, ast.AST] = dict(values or {})
         self.consumed: set[int] = set()
         self.mode_for: dict[int, str] = {}
         self.imports_ssl = False
-        nodes = list(ast.walk(tree))
+        nodes = _walk(tree)
         for node in nodes:
             if isinstance(node, ast.Import):
                 for a in node.names:
@@ -108,7 +149,22 @@ class _Visitor:
                     self.imports_ssl = True
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 self.constants[node.targets[0].id] = node.value
-        self.calls = [n for n in nodes if isinstance(n, ast.Call)]
+        # Calls written to fail (``with self.assertRaises(TypeError): hashlib.scrypt(b"x")``)
+        # compute nothing: the file's other calls carry the evidence.
+        failing: set[int] = set()
+        for node in nodes:
+            if isinstance(node, (ast.With, ast.AsyncWith)) and any(_expects_failure(i.context_expr) for i in node.items):
+                for stmt in node.body:
+                    failing.update(id(n) for n in _walk(stmt) if isinstance(n, ast.Call))
+        self.calls = [n for n in nodes if isinstance(n, ast.Call) and id(n) not in failing]
+        # ``{OID.RSA_WITH_MD5: hashes.MD5(), …}``: an entry of a lookup table states what the code
+        # supports rather than a call site; kept, with low confidence and a note
+        self.table_entries: set[int] = set()
+        for node in nodes:
+            elements = node.values if isinstance(node, ast.Dict) else (
+                node.elts if isinstance(node, (ast.List, ast.Tuple, ast.Set)) else ())
+            if len(elements) >= 3:
+                self.table_entries.update(id(e) for e in elements if isinstance(e, ast.Call))
 
     # ------------------------------------------------------------------ helpers
 
@@ -215,6 +271,13 @@ class _Visitor:
                 continue
             if id(call) in self.consumed:
                 continue
+            if id(call) in self.table_entries:
+                real, self.out = self.out, _Qualified(self.out, Confidence.LOW, "lookup-table entry")  # type: ignore[assignment]
+                try:
+                    self.dispatch(call, full)
+                finally:
+                    self.out = real
+                continue
             self.dispatch(call, full)
 
     def dispatch(self, call: ast.Call, full: str) -> None:
@@ -247,6 +310,8 @@ class _Visitor:
                         v = self.const(elt)
                         if isinstance(v, str) and v.lower() != "none":
                             add_parts(out, R_JWT, v, getattr(elt, "lineno", line))
+        elif module == "rsa" and name in _PYTHON_RSA:
+            self.python_rsa(call, name, line)
         elif module == "oqs" and name in ("KeyEncapsulation", "Signature"):
             alg = self.str_arg(call, 0, "alg_name")
             if alg:
@@ -260,6 +325,9 @@ class _Visitor:
 
     def hashlib(self, call: ast.Call, name: str, line: int) -> None:
         out = self.out
+        not_security = self.const(self.arg(call, None, "usedforsecurity")) is False
+        if not_security:
+            out = _Qualified(out, Confidence.MEDIUM, "usedforsecurity=False")  # type: ignore[assignment]
         if name.startswith("openssl_"):
             name = name[len("openssl_") :]
         if name in _HASH_FUNCS:
@@ -302,7 +370,7 @@ class _Visitor:
             if spec:
                 bits = self.int_arg(call, 0, "bit_length") if name == "generate_key" else self.key_bits(self.arg(call, 0, "key"))
                 out.add(R_PYCA_CIPHER, spec[0], line, Usage.ENCRYPTION, key_size=bits, mode=spec[1])
-        elif module in ("cryptography.fernet",) and name in ("Fernet", "MultiFernet") or (
+        elif (module in ("cryptography.fernet",) and name in ("Fernet", "MultiFernet")) or (
             module == "cryptography.fernet.Fernet" and name == "generate_key"
         ):
             out.add(R_PYCA_CIPHER, "AES", line, Usage.ENCRYPTION, key_size=128, mode="CBC", note="Fernet")
@@ -441,6 +509,16 @@ class _Visitor:
             elif name in ("kdf", "str") or "argon2" in module:
                 out.add(R_NACL, "Argon2", line, Usage.KEY_DERIVATION)
 
+    def python_rsa(self, call: ast.Call, name: str, line: int) -> None:
+        """python-rsa (``import rsa``): ``rsa.newkeys(2048)``, ``rsa.sign(msg, key, "SHA-256")``."""
+        usage = _PYTHON_RSA[name]
+        bits = self.int_arg(call, 0, "nbits") if name == "newkeys" else None
+        self.out.add(R_PYTHON_RSA, "RSA", line, usage, key_size=bits)
+        if name in ("sign", "compute_hash"):
+            h = self.str_arg(call, 2 if name == "sign" else 1, "hash_method", "method_name")
+            if h:
+                self.out.add(R_PYTHON_RSA, h, line, Usage.HASHING)
+
     def paramiko(self, call: ast.Call, full: str, line: int) -> None:
         parts = full.split(".")
         cls = next((p for p in parts if p.endswith("Key") and p[0].isupper()), None)
@@ -457,6 +535,21 @@ class _Visitor:
             self.out.add(R_PARAMIKO, "ECDSA", line, Usage.SIGNATURE, curve=curve)
         elif cls == "Ed25519Key":
             self.out.add(R_PARAMIKO, "Ed25519", line, Usage.SIGNATURE)
+
+
+class _Qualified:
+    """Collector proxy that lowers the confidence of what it adds and attaches a note
+    (``hashlib.md5(usedforsecurity=False)``, entries of lookup tables)."""
+
+    def __init__(self, out: Collector | _Qualified, confidence: Confidence, note: str) -> None:
+        self._out = out
+        self._confidence = confidence
+        self._note = note
+
+    def add(self, rule_id: str, algorithm: str, line: int, usage: Usage | None = None, **kw: object) -> object:
+        kw["confidence"] = self._confidence
+        kw["note"] = self._note
+        return self._out.add(rule_id, algorithm, line, usage, **kw)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- fallback
@@ -479,6 +572,200 @@ def _fallback(masked: Masked, out: Collector) -> None:
             out.add(R_FALLBACK, alg, masked.line_of(m.start()), usage, confidence=Confidence.MEDIUM)
 
 
+# --------------------------------------------------------------------------- windows
+
+# Modules whose import makes a file worth parsing (``import hashlib``, ``from cryptography…``).
+_RELEVANT_IMPORT = re.compile(
+    rb"^[ \t]*(?:import|from)[ \t]+(?:hashlib|hmac|cryptography|Crypto|Cryptodome|nacl|paramiko|jwt|oqs|bcrypt|"
+    rb"argon2|ssl|rsa|_sha\w*|_md5|_blake2|_hashlib)\b",
+    re.MULTILINE,
+)
+_IMPORT_STMT = re.compile(
+    r"^[ \t]*(?:from[ \t]+[\w.]+[ \t]+import[ \t]*(?:\([^)]*\)|[^\n]*)|import[ \t]+[^\n]*)", re.MULTILINE
+)
+# Module-level constants and key variables: ``KEY_BITS = 3072``, ``DATA_KEY = os.urandom(32)``.
+_CONSTANT = re.compile(
+    r"^[A-Za-z_]\w*[ \t]*(?::[^=\n]+)?=[ \t]*(?:-?\d[\w.]*|[rbuRBU]?'[^'\n]*'|[rbuRBU]?\"[^\"\n]*\"|"
+    r"[A-Za-z_][\w.]*\([^()\n]*\))[ \t]*$",
+    re.MULTILINE,
+)
+_HEADER = re.compile(r"[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]")
+_CONTINUES = ("(", "[", "{", ",", "\\", "+", "-", "*", "/", "%", "|", "&", "=", ":", ".")
+_CLAUSES = ("else", "elif", "except", "finally", "case", ")", "]", "}")
+_WINDOW_FAILED = object()
+
+
+class _Source:
+    """Lines of a file with the comments blanked, and which lines begin inside a string."""
+
+    def __init__(self, text: str) -> None:
+        self.masked = PYTHON.mask(text)
+        self.text = text
+        self.lines = self.masked.code.split("\n")
+        self.text_lines = text.split("\n")
+        starts = [0, *itertools.accumulate(len(line) + 1 for line in self.text_lines)]
+        self.line_starts = starts
+        self.masked._newlines = [x - 1 for x in starts[1:-1]]
+
+    def is_code(self, i: int) -> bool:
+        """A non-blank line whose first character is not inside a string that began earlier."""
+        line = self.lines[i]
+        stripped = line.lstrip(" \t")
+        if not stripped:
+            return False
+        pos = self.line_starts[i] + len(line) - len(stripped)
+        span = self.masked.string_at(pos)
+        return span is None or span[0] >= self.line_starts[i]
+
+
+# ``ssl`` is imported by most network code; only its ``set_ecdh_curve`` matters (matched by name).
+_WINDOW_MODULES = frozenset({"hashlib", "hmac", "cryptography", "Crypto", "Cryptodome", "nacl", "paramiko", "jwt", "oqs",
+                             "bcrypt", "argon2", "rsa", "_hashlib", "_md5", "_blake2"})
+
+
+def _relevant_module(module: str) -> bool:
+    root = module.split(".", 1)[0]
+    return root in _WINDOW_MODULES or root.startswith("_sha")
+
+
+def _is_fstring(text: str, start: int) -> bool:
+    """Whether the string literal at ``start`` is an f-string (its expressions are code)."""
+    return "f" in text[start : start + 3].split("'")[0].split('"')[0].lower()
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _block_bounds(src: _Source, i: int) -> tuple[int, int]:
+    """0-based [start, end) of the innermost ``def``/``class`` around line ``i``, else of the
+    top-level statement around it (walking out through enclosing blocks)."""
+    lines = src.lines
+    current = _indent(lines[i])
+    start = i
+    base = 0
+    j = i - 1
+    while current > 0 and j >= 0:
+        if src.is_code(j):
+            ind = _indent(lines[j])
+            if ind < current:
+                if _HEADER.match(lines[j]):
+                    start, base = j, ind
+                    break
+                current = ind
+                start = j
+        j -= 1
+    else:
+        base = 0
+    if base == 0 and not _HEADER.match(lines[start]):
+        while start > 0 and not (src.is_code(start) and _indent(lines[start]) == 0
+                                 and not lines[start].lstrip().startswith(_CLAUSES)):
+            start -= 1
+    end = max(start, i) + 1
+    last_code = lines[end - 1].rstrip()
+    while end < len(lines):
+        if src.is_code(end):
+            line = lines[end]
+            if _indent(line) <= base and not line.lstrip().startswith(_CLAUSES) and not last_code.endswith(_CONTINUES):
+                break
+            last_code = line.rstrip()
+        end += 1
+    return start, end
+
+
+def _parse_window(src: _Source, start: int, end: int) -> ast.Module | None:
+    text_lines = src.text_lines[start:end]
+    base = _indent(text_lines[0]) if text_lines else 0
+    # leading newlines put the window at its real line numbers without a pass over the tree
+    body = "\n" * start + "\n".join(line[base:] if not line[:base].strip() else line for line in text_lines)
+    try:
+        return ast.parse(body)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _parse_statements(snippets: list[str]) -> list[ast.stmt]:
+    """Parse independent one-statement snippets (imports, constants) together, else one by one."""
+    if not snippets:
+        return []
+    try:
+        return ast.parse("\n".join(snippets)).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        out: list[ast.stmt] = []
+        for snippet in snippets:
+            try:
+                out.extend(ast.parse(snippet).body)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+        return out
+
+
+def _windowed_tree(text: str) -> tuple[ast.Module, dict[str, ast.AST]] | None:
+    """A module holding only what is worth examining: the import statements, simple module-level
+    constants (``KEY_BITS = 3072``), and the innermost function or top-level statement around
+    every use of an imported name, with the values of module-level names. Strings and
+    comments never start a window. None when a window does not parse (the caller then
+    parses the whole file)."""
+    src = _Source(text)
+    code = src.masked.code
+    imports: list[str] = []
+    for m in _IMPORT_STMT.finditer(code):
+        if not src.is_code(src.masked.line_of(m.start()) - 1):
+            continue
+        imports.append(" ".join(m.group(0).split()))
+    import_nodes = [n for n in _parse_statements(imports) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    names: set[str] = set()
+    for n in import_nodes:
+        if isinstance(n, ast.ImportFrom):
+            if n.module and n.level == 0 and _relevant_module(n.module):
+                names.update(a.asname or a.name for a in n.names)
+        else:
+            names.update((a.asname or a.name).split(".")[0] for a in n.names if _relevant_module(a.name))
+    constants = [
+        m.group(0).strip()
+        for m in _CONSTANT.finditer(code)
+        if src.is_code(src.masked.line_of(m.start()) - 1)
+    ]
+    body: list[ast.stmt] = list(import_nodes)
+    # parsed out of place (wrong line numbers): used only as values, never searched for calls
+    assigns = [n for n in _parse_statements(constants) if isinstance(n, ast.Assign)]
+    known_values: dict[str, ast.AST] = {
+        n.targets[0].id: n.value for n in assigns if len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
+    }
+    alternatives = [rf"(?<![\w.])(?:{'|'.join(re.escape(n) for n in sorted(names))})\b[ \t]*[.(]"] if names else []
+    if "set_ecdh_curve" in code:
+        alternatives.append("set_ecdh_curve")
+    if not alternatives:
+        return ast.Module(body=body, type_ignores=[]), known_values
+    use = re.compile("|".join(alternatives))
+    windows: list[tuple[int, int]] = []
+    covered = bytearray(len(src.lines) + 1)
+    for m in use.finditer(code):
+        i = src.masked.line_of(m.start()) - 1
+        if covered[i] or _IMPORT_STMT.match(src.lines[i]):
+            continue
+        span = src.masked.string_at(m.start())
+        if span is not None and not _is_fstring(src.text, span[0]):
+            continue
+        start, end = _block_bounds(src, i)
+        covered[start:end] = b"\x01" * (end - start)
+        windows.append((start, end))
+    windows.sort(key=lambda w: (w[0], -w[1]))
+    kept: list[tuple[int, int]] = []
+    for w in windows:
+        if not kept or w[1] > kept[-1][1] or w[0] >= kept[-1][1]:
+            if kept and w[0] < kept[-1][1]:  # overlapping: merge
+                kept[-1] = (kept[-1][0], w[1])
+            else:
+                kept.append(w)
+    for start, end in kept:
+        tree = _parse_window(src, start, end)
+        if tree is None:
+            return None
+        body.extend(tree.body)
+    return ast.Module(body=body, type_ignores=[]), known_values
+
+
 class PythonSourceDetector(SourceDetector):
     """Python source (``ast`` confirm)."""
 
@@ -499,23 +786,32 @@ class PythonSourceDetector(SourceDetector):
         R_PASSWORD: "bcrypt or argon2 password hashing",
         R_SSL: "ssl context ECDH curve",
         R_FALLBACK: "hash call in a file that does not parse",
+        R_PYTHON_RSA: "python-rsa key generation, signature or encryption",
     }
     extensions = frozenset({".py", ".pyw"})
     lexer = PYTHON
     keywords: ClassVar[tuple[bytes, ...]] = (
         b"hashlib", b"hmac", b"hazmat", b"cryptography.fernet", b"crypto.", b"cryptodome", b"nacl", b"paramiko",
-        b"jwt", b"import oqs", b"bcrypt", b"argon2", b"set_ecdh_curve", b"_sha", b"_md5", b"_blake2",
+        b"jwt", b"import oqs", b"import rsa", b"bcrypt", b"argon2", b"set_ecdh_curve", b"import _sha", b"from _sha",
+        b"import _md5", b"from _md5", b"_blake2 import", b"import _blake2",
     )
 
     def detect(self, path: str, data: bytes) -> Iterable[DetectorOutput]:
-        try:
-            tree = ast.parse(data)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return super().detect(path, data)
+        if not _RELEVANT_IMPORT.search(data):
+            return []  # no crypto module is imported: no call can resolve to one
         text = data.decode("utf-8", errors="replace")
-        lines = text.splitlines()
+        lines = text.split("\n")
         out = Collector(lambda n: lines[n - 1] if 0 < n <= len(lines) else "")
-        _Visitor(tree, out).run()
+        windowed = _windowed_tree(text)
+        values: dict[str, ast.AST] = {}
+        if windowed is None:
+            try:
+                tree = ast.parse(data)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return super().detect(path, data)
+        else:
+            tree, values = windowed
+        _Visitor(tree, out, values).run()
         return out.findings()
 
     def confirm(self, masked: Masked, out: Collector) -> None:
