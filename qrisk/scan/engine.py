@@ -342,6 +342,7 @@ def run_scan(
         systems=manifest.systems if manifest else (),
         sites=manifest.sites if manifest else (),
         qkd_links=manifest.qkd_links if manifest else (),
+        data_flows=manifest.data_flows if manifest else (),
         skipped=tuple(sorted(skipped, key=lambda s: (s.location, s.reason, s.detail))),
         scan=ScanInfo(
             targets=tuple(plan.targets),
