@@ -275,11 +275,12 @@ def manifest_schema(fmt: str, as_json: bool, output: Path | None) -> None:
 def _register() -> None:
     """Command groups of the other pillars (each module defines its own click group)."""
     from qrisk.kme_cli import demo, kme
+    from qrisk.plan.cli import plan
     from qrisk.pqc.cli import bench, pqc
     from qrisk.qkd.cli import qkd
     from qrisk.risk.cli import assess, compliance, mosca
 
-    for command in (assess, compliance, mosca, qkd, kme, demo, pqc, bench):
+    for command in (assess, compliance, mosca, plan, qkd, kme, demo, pqc, bench):
         main.add_command(command)
 
 

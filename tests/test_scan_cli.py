@@ -55,6 +55,7 @@ def test_sample_inventory(sample_json: dict) -> None:
     assert any("ML-DSA-65" in x for x in by_system["firmware-signing"])
     assert any(x.startswith("certificate:ECDSA-P384") for x in by_system["firmware-signing"])
     assert {s.id for s in inv.systems} == {"payments", "patient-records", "firmware-signing", "hr-portal"}
+    assert {f.id for f in inv.data_flows} == {"settlement-replication", "records-backup"}
     reasons = {(s.location, s.reason) for s in inv.skipped}
     assert ("tls://127.0.0.1:8443", "not-probed") in reasons
     assert any(loc.endswith("archive.p12") and r == "encrypted" for loc, r in reasons)
