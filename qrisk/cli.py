@@ -12,9 +12,9 @@ from pathlib import Path
 import click
 
 import qrisk
-from qrisk.clicommon import EXIT_FINDINGS, emit, output_options, resolve_format
-from qrisk.errors import QriskError
+from qrisk.clicommon import EXIT_FINDINGS, QriskGroup, emit, output_options, resolve_format
 from qrisk.model import Inventory, QuantumStatus, inventory_to_json
+from qrisk.store import default_db_path
 
 FAIL_ON = {
     "classically-broken": QuantumStatus.CLASSICALLY_BROKEN.severity,
@@ -85,20 +85,6 @@ class _RichProgress:
             self._progress.stop()
 
 
-class QriskGroup(click.Group):
-    """Turns :class:`QriskError` into one line on stderr and exit 2 — never a traceback."""
-
-    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
-        try:
-            return super().invoke(ctx)
-        except QriskError as exc:
-            click.echo(f"qrisk: error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("qrisk: interrupted", err=True)
-            ctx.exit(130)
-
-
 @click.group(cls=QriskGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(qrisk.__version__, "-V", "--version", prog_name="qrisk")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
@@ -122,6 +108,9 @@ def scan_inventory(
     endpoint_concurrency: int = 16,
     endpoint_retries: int = 0,
     probe: bool = True,
+    db: str | None = None,
+    incremental: bool = True,
+    dask: str | None = None,
 ) -> Inventory:
     """Run a scan with the CLI's progress display (used by every command that takes TARGET)."""
     from qrisk.scan.engine import ScanOptions, run_scan
@@ -129,7 +118,7 @@ def scan_inventory(
     options = ScanOptions(
         excludes=excludes, use_gitignore=use_gitignore, max_file_size=max_file_size, jobs=jobs, manifest=manifest,
         endpoints=endpoints, endpoint_timeout_s=endpoint_timeout_s, endpoint_concurrency=endpoint_concurrency,
-        endpoint_retries=endpoint_retries, probe_endpoints=probe,
+        endpoint_retries=endpoint_retries, probe_endpoints=probe, db=db, incremental=incremental, dask=dask,
     )
     show = not quiet and sys.stderr.isatty()
     return run_scan(list(targets), options, _RichProgress() if show else None)
@@ -180,6 +169,14 @@ def endpoint_list(endpoints: tuple[str, ...], endpoints_file: str | None) -> tup
 @click.option("--retries", type=click.IntRange(min=0, max=5), default=0, show_default=True,
               help="Extra connection attempts after a refused or timed-out connect.")
 @click.option("--no-probe", is_flag=True, help="Contact no endpoint; record them as not-probed.")
+@click.option("--db", type=click.Path(dir_okay=False), envvar="QRISK_DB", default=None, metavar="FILE",
+              help="Record the scan in this history database (SQLite; env QRISK_DB).")
+@click.option("--save", is_flag=True,
+              help="Record the scan in the default history database (~/.local/share/qrisk/qrisk.db).")
+@click.option("--incremental/--no-incremental", default=True, show_default=True,
+              help="With a history database: reuse the results of files unchanged since the last scan.")
+@click.option("--dask", metavar="ADDRESS", default=None,
+              help="Examine files on a Dask cluster (scheduler ADDRESS, or 'local' for a LocalCluster).")
 def scan(
     targets: tuple[str, ...],
     manifest: str | None,
@@ -198,6 +195,10 @@ def scan(
     concurrency: int,
     retries: int,
     no_probe: bool,
+    db: str | None,
+    save: bool,
+    incremental: bool,
+    dask: str | None,
 ) -> None:
     """Inventory the cryptography in TARGETS: folders, files, or a manifest; and live endpoints.
 
@@ -216,6 +217,7 @@ def scan(
         targets, manifest=manifest, excludes=excludes, use_gitignore=not no_gitignore,
         max_file_size=max_file_size, jobs=jobs, quiet=quiet, endpoints=eps, endpoint_timeout_s=endpoint_timeout,
         endpoint_concurrency=concurrency, endpoint_retries=retries, probe=not no_probe,
+        db=db or (str(default_db_path()) if save else None), incremental=incremental, dask=dask,
     )
     emit(render_inventory(inventory, fmt, color=output is None and sys.stdout.isatty()), output)
     if fail_on_hit(inventory, fail_on):
@@ -274,13 +276,14 @@ def manifest_schema(fmt: str, as_json: bool, output: Path | None) -> None:
 
 def _register() -> None:
     """Command groups of the other pillars (each module defines its own click group)."""
+    from qrisk.history_cli import diff, history
     from qrisk.kme_cli import demo, kme
     from qrisk.plan.cli import plan
     from qrisk.pqc.cli import bench, pqc
     from qrisk.qkd.cli import qkd
     from qrisk.risk.cli import assess, compliance, mosca
 
-    for command in (assess, compliance, mosca, plan, qkd, kme, demo, pqc, bench):
+    for command in (assess, compliance, mosca, plan, history, diff, qkd, kme, demo, pqc, bench):
         main.add_command(command)
 
 

@@ -95,6 +95,12 @@ class ScanOptions:
     """Extra connection attempts after a refused or timed-out connect (off by default)."""
     probe_endpoints: bool = True
     """False (``--no-probe``): contact nothing; endpoints are recorded as ``not-probed``."""
+    db: str | None = None
+    """History database (:mod:`qrisk.store`) recording the scan and its file cache; None: not recorded."""
+    incremental: bool = True
+    """With ``db``: reuse the stored result of every file unchanged since it was last examined."""
+    dask: str | None = None
+    """Dask scheduler address, or ``local`` for a LocalCluster (:mod:`qrisk.scan.distributed`)."""
 
 
 @dataclass
@@ -283,18 +289,32 @@ def run_scan(
     walk_opts = WalkOptions(options.excludes, options.use_gitignore, options.max_file_size)
     walker = walk(plan.roots, walk_opts, walk_result)
     first = list(itertools.islice(walker, POOL_MIN_FILES))
-    results: list[FileResult] = []
+    # with a history database: the scan row is committed now, results stream into it in
+    # batches (recorder.results), and unchanged files come from its cache (qrisk.store)
+    recorder, cache = None, None
+    if options.db:
+        from qrisk.store import open_scan_history
+
+        recorder, cache = open_scan_history(options, plan.targets, started)
+    results: list[FileResult] = recorder.results if recorder else []
     jobs = options.jobs if options.jobs and options.jobs > 0 else (os.cpu_count() or 1)
     if progress:
         progress.start(0, 0)
     try:
-        if jobs == 1 or len(first) < POOL_MIN_FILES:
+        if options.dask:
+            from qrisk.scan.distributed import examine_on_dask
+
+            results.extend(examine_on_dask(
+                itertools.chain(first, walker), options.dask, options.detectors,
+                n_workers=options.jobs, cache=cache, progress=progress,
+            ))
+        elif jobs == 1 or len(first) < POOL_MIN_FILES:
             detectors = options.detectors()
             prefilter = Prefilter(detectors)
             for f in itertools.chain(first, walker):
                 if progress:
                     progress.discovered(1)
-                results.append(examine(f, detectors, prefilter))
+                results.append(cache.examine(f, detectors, prefilter) if cache else examine(f, detectors, prefilter))
                 if progress:
                     progress.advance(1, f.size)
         else:
@@ -309,12 +329,18 @@ def run_scan(
                 for batch in _batches(itertools.chain(first, walker), CHUNK):
                     if progress:
                         progress.discovered(len(batch))
-                    in_flight.append((batch, pool.submit(_examine_batch, batch)))
+                    in_flight.append((batch, cache.submit(pool, batch) if cache else pool.submit(_examine_batch, batch)))  # type: ignore[arg-type]
                     while len(in_flight) >= max_in_flight:
                         _collect(in_flight.popleft(), results, progress)
                 while in_flight:
                     _collect(in_flight.popleft(), results, progress)
+    except BaseException as exc:
+        if recorder:
+            recorder.abort(exc)  # what was committed stays, labelled incomplete
+        raise
     finally:
+        if cache:
+            cache.close()
         if progress:
             progress.finish()
 
@@ -337,7 +363,7 @@ def run_scan(
         ]
     finished = dt.datetime.now(dt.UTC)
     manifest = plan.manifest
-    return Inventory(
+    inventory = Inventory(
         assets=tuple(assets),
         systems=manifest.systems if manifest else (),
         sites=manifest.sites if manifest else (),
@@ -357,6 +383,9 @@ def run_scan(
             manifest=str(manifest.path) if manifest else None,
         ),
     )
+    if recorder:
+        recorder.finish(inventory)  # the final commit: assets, skips, status complete
+    return inventory
 
 
 def probe_endpoints_of(
