@@ -195,7 +195,7 @@ def findings_of(inventory: Inventory) -> list[Found]:
         elif name == "unknown":
             # the engine keeps the name it could not resolve in a note
             raw = next((n.split(": ", 1)[1] for n in asset.notes if n.startswith("not in the qrisk catalog: ")), "")
-            name = f"unknown:{raw}"
+            name = f"unknown:{raw or 'unknown'}"
         for occ in asset.occurrences:
             out.append(Found(occ.location, occ.line, name, asset.key_size, asset.usage.value, occ.rule_id))
     return out

@@ -668,7 +668,7 @@ def test_entry_is_well_formed(entry: Algorithm) -> None:
     assert re.search(r"(19|20)\d\d", entry.source), "the source should carry a date"
     assert entry.primitive is not Primitive.UNKNOWN
     # protocols (TLS, SSH) take their status from the key exchange an endpoint negotiates
-    assert entry.quantum_status is not QuantumStatus.UNKNOWN or entry.family in ("TLS", "SSH")
+    assert entry.quantum_status is not QuantumStatus.UNKNOWN or entry.family in ("TLS", "SSH", "IKE")
     assert entry.usages, "say what the algorithm is typically used for"
     # every alias and OID leads back to this entry
     for alias in (entry.name, *entry.aliases):

@@ -448,8 +448,25 @@ def resolve_algorithm(finding: Finding) -> tuple[Algorithm, int | None, str | No
     return entry, key_size, curve
 
 
+def _library_asset(finding: Finding, location: str, detector_id: str, system: str | None) -> Asset:
+    """A dependency is not a catalog algorithm: its identity is (name, version, where) and its
+    status comes from the dependency detector's verdict (``pqc-capable`` → safe; a library
+    that cannot do PQC, or whose version is unknown, is not known to be safe)."""
+    verdict = finding.notes[0] if finding.notes else ""
+    status = QuantumStatus.SAFE if verdict == "pqc-capable" else QuantumStatus.UNKNOWN
+    asset_id = make_asset_id(AssetKind.LIBRARY, finding.algorithm, location=location, rule_id=finding.rule_id)
+    occ = Occurrence(location, detector_id, finding.rule_id, finding.line, finding.confidence, finding.snippet[:160])
+    return Asset(
+        asset_id=asset_id, kind=AssetKind.LIBRARY, algorithm=finding.algorithm, primitive=Primitive.OTHER,
+        quantum_status=status, usage=finding.usage, occurrences=(occ,), system=system, name=finding.name,
+        version=finding.version, notes=finding.notes,
+    )
+
+
 def asset_from_finding(finding: Finding, location: str, detector_id: str, system: str | None) -> Asset:
     """Turn one finding into an asset (one occurrence), resolved through the catalog."""
+    if finding.kind is AssetKind.LIBRARY:
+        return _library_asset(finding, location, detector_id, system)
     entry, key_size, curve = resolve_algorithm(finding)
     status = entry.status_for(key_size)
     kind = finding.kind

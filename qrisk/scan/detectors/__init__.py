@@ -8,11 +8,13 @@ from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Findin
 
 def builtin_detectors() -> list[Detector]:
     """A fresh instance of every built-in detector, in a fixed order."""
+    from qrisk.scan.detectors import configs, dependencies, iac, keystores
     from qrisk.scan.detectors.certificates import CertificateDetector
     from qrisk.scan.detectors.keys import KeyDetector
     from qrisk.scan.detectors.source import SOURCE_DETECTORS
 
-    return [CertificateDetector(), KeyDetector(), *(cls() for cls in SOURCE_DETECTORS)]
+    classes = [*SOURCE_DETECTORS, *configs.DETECTORS, *dependencies.DETECTORS, *iac.DETECTORS, *keystores.DETECTORS]
+    return [CertificateDetector(), KeyDetector(), *(cls() for cls in classes)]
 
 
 def all_rules() -> dict[str, str]:

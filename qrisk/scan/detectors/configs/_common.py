@@ -3,8 +3,10 @@ that turns expanded components into findings (one per line, algorithm and key si
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from qrisk import catalog
 from qrisk.model import AssetKind, Confidence, Usage
@@ -27,7 +29,7 @@ _USAGE_RANK = {
     Usage.UNKNOWN: 7,
 }
 # Long base64/hex runs never belong in a snippet (keys, tokens, passwords).
-_SECRETISH_RE = re.compile(r"[A-Za-z0-9+/=_-]{40,}")
+_SECRETISH_RE = re.compile(r"[A-Za-z0-9+/=]{40,}")
 _SECRET_WORDS_RE = re.compile(r"(passw|secret|token|private|passphrase|psk\b)", re.IGNORECASE)
 
 
@@ -59,10 +61,28 @@ def snippet(text: str) -> str:
     return s if len(s) <= MAX_SNIPPET else s[: MAX_SNIPPET - 1] + "…"
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical(name: str) -> str:
     """Catalog name for dedup purposes (the name as seen when the catalog does not know it)."""
     res = catalog.algorithms().resolve(name)
     return res.algorithm.name if res.known else name.strip().lower()
+
+
+_DEPRECATED = frozenset({"SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1"})
+
+
+def _label(version: str) -> str:
+    """``TLSv1.2`` → ``TLS 1.2`` (the prober's spelling)."""
+    family = "SSL" if version.startswith("SSL") else "TLS"
+    return f"{family} {cs.protocol_version(version)}"
+
+
+@dataclass
+class _ProtocolLine:
+    text: str
+    confidence: Confidence
+    versions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 class Emitter:
@@ -71,6 +91,7 @@ class Emitter:
     def __init__(self, detector_id: str) -> None:
         self.detector_id = detector_id
         self._findings: dict[tuple[object, ...], Finding] = {}
+        self._protocols: dict[tuple[int, str], _ProtocolLine] = {}
         self.notes: list[FileNote] = []
 
     def algorithm(
@@ -131,25 +152,45 @@ class Emitter:
         notes: Sequence[str] = (),
         confidence: Confidence = Confidence.HIGH,
     ) -> None:
-        """One enabled protocol version (``name`` canonical, e.g. ``TLSv1.2``)."""
-        key = (line, AssetKind.PROTOCOL, name, None)
-        if key in self._findings:
-            return
-        self._findings[key] = Finding(
-            kind=AssetKind.PROTOCOL,
-            algorithm=name,
-            rule_id=rule_id,
-            line=line,
-            usage=Usage.KEY_EXCHANGE,
-            version=cs.protocol_version(name) or None,
-            confidence=confidence,
-            snippet=snippet(text),
-            notes=tuple(notes),
-        )
+        """One enabled protocol version (``name`` canonical, e.g. ``TLSv1.2``). The versions a line
+        enables become one finding, as the TLS prober reports an endpoint: algorithm ``TLS``
+        (``SSL`` when only SSL 2/3), version the highest, and every version in the notes."""
+        group = self._protocols.setdefault((line, rule_id), _ProtocolLine(text, confidence))
+        if name not in group.versions:
+            group.versions.append(name)
+        for n in notes:
+            if n not in group.notes:
+                group.notes.append(n)
 
-    def protocols(self, names: Iterable[str], rule_id: str, line: int, text: str, **kw: object) -> None:
+    def protocols(self, names: Iterable[str], rule_id: str, line: int, text: str, *, notes: Sequence[str] = ()) -> None:
         for n in names:
-            self.protocol(n, rule_id, line, text, **kw)  # type: ignore[arg-type]
+            self.protocol(n, rule_id, line, text, notes=notes)
+
+    def _protocol_findings(self) -> list[Finding]:
+        out = []
+        for (line, rule_id), group in self._protocols.items():
+            versions = [v for v in cs.PROTOCOLS if v in group.versions]
+            top = versions[-1]
+            family = "SSL" if top.startswith("SSL") else "TLS"
+            labels = [_label(v) for v in versions]
+            notes = [f"versions: {', '.join(labels)}"]
+            old = [_label(v) for v in versions if v in _DEPRECATED]
+            if old:
+                notes.append(f"deprecated versions enabled: {', '.join(old)} (RFC 7568, RFC 8996)")
+            out.append(
+                Finding(
+                    kind=AssetKind.PROTOCOL,
+                    algorithm=family,
+                    rule_id=rule_id,
+                    line=line,
+                    usage=Usage.KEY_EXCHANGE,
+                    version=cs.protocol_version(top),
+                    confidence=group.confidence,
+                    snippet=snippet(group.text),
+                    notes=(*notes, *group.notes),
+                )
+            )
+        return out
 
     def raw(self, finding: Finding) -> None:
         """A finding built elsewhere (libraries, certificates): kept as is."""
@@ -160,7 +201,7 @@ class Emitter:
         self.notes.append(FileNote(reason, detail))
 
     def results(self) -> list[DetectorOutput]:
-        out: list[DetectorOutput] = list(self._findings.values())
+        out: list[DetectorOutput] = [*self._findings.values(), *self._protocol_findings()]
         out.sort(key=lambda f: (f.line or 0, f.rule_id, f.algorithm) if isinstance(f, Finding) else (0, "", ""))
         return [*out, *self.notes]
 

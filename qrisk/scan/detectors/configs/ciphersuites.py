@@ -1,9 +1,10 @@
 """Break the names found in protocol configurations into the algorithms they use.
 
 Cipher-suite names (OpenSSL and IANA spellings), OpenSSL cipher strings (``ECDHE+AESGCM:!aNULL``),
-TLS group and signature-algorithm lists, TLS protocol versions, IPsec proposals and named cloud
-TLS policies. The knowledge lives in ``qrisk/catalog/ciphersuites.yaml``; this module only reads
-it. Every function here is total: any string in, a (possibly empty) list out, never an exception.
+TLS group and signature-algorithm lists, TLS protocol versions, IPsec proposals, named cloud TLS
+policies and cloud key specifications (``RSA_2048``, ``EC_SIGN_P256_SHA256``). The knowledge lives
+in ``qrisk/catalog/ciphersuites.yaml``; this module only reads it. Every function here is total:
+any string in, a result out (possibly empty or None), never an exception.
 """
 
 from __future__ import annotations
@@ -84,6 +85,18 @@ class _Policy(BaseModel):
     groups: list[str] = []
 
 
+class _KeyPattern(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    match: str
+    alg: str | None = None
+    bits: int | str | None = None
+    curve: str | None = None
+    mode: str | None = None
+    usage: Usage | None = None
+    hash: str | None = None
+
+
 class _File(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -98,6 +111,8 @@ class _File(BaseModel):
     ipsec_auth: dict[str, str]
     tls_policies_source: str
     tls_policies: list[_Policy]
+    cloud_keys_source: str
+    cloud_keys: dict[str, list[_KeyPattern]]
 
 
 @dataclass(frozen=True)
@@ -122,6 +137,7 @@ class Tables:
     ipsec_auth: dict[str, str]
     policies: tuple[tuple[re.Pattern[str], tuple[str, ...], tuple[str, ...]], ...]
     all_suites: tuple[Suite, ...]
+    cloud_keys: dict[str, tuple[tuple[re.Pattern[str], _KeyPattern], ...]]
 
 
 class CipherSuiteCatalogError(RuntimeError):
@@ -183,6 +199,10 @@ def parse_tables(data: Any) -> Tables:
         ipsec_auth={k.lower(): v for k, v in doc.ipsec_auth.items()},
         policies=policies,
         all_suites=tuple(all_suites),
+        cloud_keys={
+            provider: tuple((re.compile(p.match, re.IGNORECASE), p) for p in patterns)
+            for provider, patterns in doc.cloud_keys.items()
+        },
     )
 
 
@@ -283,7 +303,8 @@ def expand_cipher_list(value: str) -> list[Component]:
 _GROUP_SPLIT_RE = re.compile(r"[:,\s/]+")
 
 
-def _known(name: str) -> bool:
+def known_algorithm(name: str) -> bool:
+    """Whether the catalog knows ``name`` (alias, OID or canonical name)."""
     return catalog.algorithms().lookup(name).name != "unknown"
 
 
@@ -299,7 +320,7 @@ def expand_groups(value: str) -> list[Component]:
         token = token.lstrip("?*+")
         if not token or token.upper() in ("DEFAULT", "AUTO"):
             continue
-        if _known(token):
+        if known_algorithm(token):
             out.append(Component(token, Usage.KEY_EXCHANGE, source=token))
     return out
 
@@ -314,7 +335,7 @@ def expand_sigalgs(value: str) -> list[Component]:
         name = token.split("+", 1)[0] if "+" in token else token
         if name.upper() == "RSA-PSS":
             name = "RSASSA-PSS"
-        if _known(name):
+        if known_algorithm(name):
             out.append(Component(name, Usage.SIGNATURE, source=token))
     return out
 
@@ -373,3 +394,44 @@ def tls_policy(name: str) -> tuple[list[str], list[str]] | None:
                 protocols = list(protos)
             groups.extend(g for g in grps if g not in groups)
     return (protocols, groups) if matched else None
+
+
+# --------------------------------------------------------------------------- cloud key specs
+
+
+@dataclass(frozen=True)
+class CloudKey:
+    """What a cloud key specification (``RSA_2048``, ``EC_SIGN_P256_SHA256``) stands for."""
+
+    algorithm: str | None
+    key_size: int | None = None
+    curve: str | None = None
+    mode: str | None = None
+    usage: Usage | None = None
+    hash: str | None = None
+
+
+def cloud_key(provider: str, value: str) -> CloudKey | None:
+    """The key a provider's key specification names (``aws_kms``, ``aws_certificate``,
+    ``aws_signing``, ``gcp_kms``, ``azure_key_type``, ``azure_curve``); None when unknown."""
+    v = value.strip().strip("\"'")
+    for pattern, spec in tables().cloud_keys.get(provider, ()):
+        m = pattern.fullmatch(v)
+        if not m:
+            continue
+
+        def fill(text: str | int | None, m: re.Match[str] = m) -> str | None:
+            if text is None:
+                return None
+            return re.sub(r"\$(\d)", lambda g: m.group(int(g.group(1))) or "", str(text))
+
+        bits = fill(spec.bits)
+        return CloudKey(
+            algorithm=fill(spec.alg),
+            key_size=int(bits) if bits and bits.isdigit() else None,
+            curve=fill(spec.curve),
+            mode=fill(spec.mode),
+            usage=spec.usage,
+            hash=fill(spec.hash),
+        )
+    return None

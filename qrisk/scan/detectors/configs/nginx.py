@@ -8,6 +8,7 @@ and possibly spanning lines), so blank lines, comments and line breaks never cha
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import ClassVar
@@ -40,44 +41,31 @@ class Token:
         self.line = line
 
 
+_TOKEN_RE = re.compile(r"""\n|#[^\n]*|"((?:\\.|[^"\\])*)"?|'((?:\\.|[^'\\])*)'?|[;{}]|[^\s;{}#"']+""")
+
+
 def statements(text: str) -> Iterator[list[Token]]:
     """nginx statements as token lists (``{``/``}`` end a statement too). Never raises."""
     cur: list[Token] = []
-    i, n, line = 0, len(text), 1
-    while i < n:
-        ch = text[i]
-        if ch == "\n":
+    line = 1
+    for m in _TOKEN_RE.finditer(text):
+        tok = m.group(0)
+        first = tok[0]
+        if first == "\n":
             line += 1
-            i += 1
-        elif ch in " \t\r":
-            i += 1
-        elif ch == "#":
-            j = text.find("\n", i)
-            i = n if j < 0 else j
-        elif ch in ";{}":
+        elif first == "#":
+            continue
+        elif first in ";{}":
             if cur:
                 yield cur
                 cur = []
-            i += 1
-        elif ch in "\"'":
-            j = i + 1
-            start_line = line
-            buf = []
-            while j < n and text[j] != ch:
-                if text[j] == "\\" and j + 1 < n:
-                    j += 1
-                if text[j] == "\n":
-                    line += 1
-                buf.append(text[j])
-                j += 1
-            cur.append(Token("".join(buf), start_line))
-            i = j + 1
+        elif first in "\"'":
+            body = m.group(1) if first == '"' else m.group(2)
+            body = re.sub(r"\\(.)", r"\1", body or "")
+            cur.append(Token(body, line))
+            line += tok.count("\n")
         else:
-            j = i
-            while j < n and text[j] not in " \t\r\n;{}#\"'":
-                j += 1
-            cur.append(Token(text[i:j], line))
-            i = j
+            cur.append(Token(tok, line))
     if cur:
         yield cur
 
