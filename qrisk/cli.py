@@ -158,6 +158,9 @@ def endpoint_list(endpoints: tuple[str, ...], endpoints_file: str | None) -> tup
 @click.option("--fail-on", type=click.Choice(list(FAIL_ON)), default=None,
               help="Exit 1 if an asset at or above this status is found.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              metavar="DIR", help="Also assess, plan and write the report folder (index.html, cbom.json, "
+              "findings.sarif, CSVs) into DIR.")
 @click.option("--endpoint", "endpoints", multiple=True, metavar="HOST:PORT[/tls|/ssh]",
               help="Probe a live TLS or SSH endpoint (repeatable; port 22 means SSH, others TLS, unless /tls or /ssh).")
 @click.option("--endpoints", "endpoints_file", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -189,6 +192,7 @@ def scan(
     jobs: int | None,
     fail_on: str | None,
     quiet: bool,
+    report_dir: Path | None,
     endpoints: tuple[str, ...],
     endpoints_file: str | None,
     endpoint_timeout: float,
@@ -207,6 +211,7 @@ def scan(
       qrisk scan inventories/acme-bank/manifest.yaml
       qrisk scan ./repo --exclude 'tests/**' -f cbom -o bom.json
       qrisk scan ./certs --fail-on broken
+      qrisk scan inventories/acme-bank/manifest.yaml --report report/
       qrisk scan --endpoint www.example.org:443 --endpoint git.example.org:22
     """
     fmt = resolve_format(fmt, as_json)
@@ -220,6 +225,13 @@ def scan(
         db=db or (str(default_db_path()) if save else None), incremental=incremental, dask=dask,
     )
     emit(render_inventory(inventory, fmt, color=output is None and sys.stdout.isatty()), output)
+    if report_dir is not None:
+        # scan -> assess -> plan -> report, with every shipped policy and the default CRQC curve
+        from qrisk.report.cli import write_report_dir
+
+        write_report_dir(inventory, report_dir)
+        if not quiet:
+            click.echo(f"qrisk: report written to {report_dir}/index.html", err=True)
     if fail_on_hit(inventory, fail_on):
         sys.exit(EXIT_FINDINGS)
 
@@ -281,9 +293,10 @@ def _register() -> None:
     from qrisk.plan.cli import plan
     from qrisk.pqc.cli import bench, pqc
     from qrisk.qkd.cli import qkd
+    from qrisk.report.cli import report
     from qrisk.risk.cli import assess, compliance, mosca
 
-    for command in (assess, compliance, mosca, plan, history, diff, qkd, kme, demo, pqc, bench):
+    for command in (assess, compliance, mosca, plan, report, history, diff, qkd, kme, demo, pqc, bench):
         main.add_command(command)
 
 

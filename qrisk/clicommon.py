@@ -85,8 +85,19 @@ def emit(data: str | bytes, output: Path | None) -> None:
         else:
             click.echo(data, nl=not data.endswith("\n"))
         return
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    target = output.expanduser()
+    write_atomic(output.expanduser(), data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(target: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``target`` through a temporary file and a rename (never half a
+    file), with the permissions a plain ``open`` would give (0666 less the umask)."""
+    output = target
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise QriskError(f"cannot write {output}: folder {parent} does not exist")
@@ -95,6 +106,7 @@ def emit(data: str | bytes, output: Path | None) -> None:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(payload)
+            os.chmod(tmp, 0o666 & ~_umask())
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -214,3 +214,17 @@ def test_sarif_validates_against_oasis_schema(tmp_path: Path) -> None:
     assert fp == [r["partialFingerprints"] for r in json.loads(again)["runs"][0]["results"]]
     notes = run_["invocations"][0]["toolExecutionNotifications"]
     assert any("not-probed" in n["descriptor"]["id"] for n in notes)
+
+
+def test_output_file_gets_normal_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    out = tmp_path / "inv.json"
+    old = os.umask(0o022)
+    try:
+        assert run("scan", str(SAMPLE / "payments"), "--json", "-o", str(out))[0] == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["inv.json"]  # no temporary file left behind

@@ -11,9 +11,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from conftest import require_binary
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from keyfactory import require_tool as require_binary
 
 from qrisk import catalog
 from qrisk.model import AssetKind, QuantumStatus, Usage

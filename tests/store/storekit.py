@@ -131,3 +131,17 @@ def write_markers(root: Path, n: int, *, kill_at: int | None = None) -> None:
 
 def count_calls(count_dir: Path) -> int:
     return sum(1 for _ in count_dir.iterdir())
+
+
+def require_module(name: str):  # type: ignore[no-untyped-def]
+    """Import a module a test needs; in CI (``CI=true``) a missing one fails instead of skipping."""
+    import importlib
+
+    import pytest
+
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{name} is required in CI but cannot be imported ({exc}); .ci/run should install it")
+        pytest.skip(f"{name} is not installed")

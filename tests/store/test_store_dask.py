@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import require_module  # tests/store/conftest.py
-from storekit import marker_detectors, write_estate, write_markers
+from storekit import marker_detectors, require_module, write_estate, write_markers
 
 from qrisk.cli import main
 from qrisk.model import inventory_to_json
