@@ -286,21 +286,23 @@ def manifest_schema(fmt: str, as_json: bool, output: Path | None) -> None:
     emit(json.dumps(manifest_json_schema(), indent=2) + "\n", output)
 
 
-def _register() -> None:
-    """Command groups of the other pillars (each module defines its own click group)."""
-    from qrisk.history_cli import diff, history
-    from qrisk.kme_cli import demo, kme
-    from qrisk.plan.cli import plan
-    from qrisk.pqc.cli import bench, pqc
-    from qrisk.qkd.cli import qkd
-    from qrisk.report.cli import report
-    from qrisk.risk.cli import assess, compliance, mosca
-
-    for command in (assess, compliance, mosca, plan, report, history, diff, qkd, kme, demo, pqc, bench):
-        main.add_command(command)
-
-
-_register()
+# The pillars' commands are imported only when used, so ``qrisk scan`` does not pay for
+# pandas, scipy, FastAPI… at start-up: name -> (module, attribute).
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "assess": ("qrisk.risk.cli", "assess"),
+    "compliance": ("qrisk.risk.cli", "compliance"),
+    "mosca": ("qrisk.risk.cli", "mosca"),
+    "plan": ("qrisk.plan.cli", "plan"),
+    "report": ("qrisk.report.cli", "report"),
+    "history": ("qrisk.history_cli", "history"),
+    "diff": ("qrisk.history_cli", "diff"),
+    "qkd": ("qrisk.qkd.cli", "qkd"),
+    "kme": ("qrisk.kme_cli", "kme"),
+    "demo": ("qrisk.kme_cli", "demo"),
+    "pqc": ("qrisk.pqc.cli", "pqc"),
+    "bench": ("qrisk.pqc.cli", "bench"),
+}
+main.lazy_commands = LAZY_COMMANDS  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":  # pragma: no cover

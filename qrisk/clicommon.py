@@ -26,7 +26,25 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class QriskGroup(click.Group):
     """A click group that turns :class:`QriskError` into one line on stderr and exit 2 (never a
-    traceback), whether it runs as ``qrisk`` or on its own (as command groups do in tests)."""
+    traceback), whether it runs as ``qrisk`` or on its own (as command groups do in tests).
+
+    ``lazy_commands`` maps a command name to ``(module, attribute)``; the module is imported
+    only when that command runs or help lists it.
+    """
+
+    lazy_commands: dict[str, tuple[str, str]] = {}  # noqa: RUF012 - replaced per instance
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in self.lazy_commands:
+            import importlib
+
+            module, attr = self.lazy_commands[cmd_name]
+            command = getattr(importlib.import_module(module), attr)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

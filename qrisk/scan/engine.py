@@ -134,19 +134,23 @@ def examine(file: WalkedFile, detectors: Sequence[Detector], prefilter: Prefilte
     if ext in BINARY_EXTENSIONS:
         res.notes.append(SkippedFile(file.location, "binary", f"{ext} files hold no cryptographic evidence qrisk reads"))
         return res
+    if prefilter is None:
+        prefilter = Prefilter(detectors)
     try:
         with open(file.path, "rb") as fh:
             head = fh.read(HEAD_BYTES)
             binary = b"\x00" in head
-            wanted = []
-            for d in detectors:
+            chosen = [] if binary else prefilter.named(file.location)
+            for i in prefilter.ask:
+                d = detectors[i]
                 if binary and not d.handles_binary:
                     continue
                 try:
                     if d.wants(file.location, head):
-                        wanted.append(d)
+                        chosen.append(i)
                 except Exception as exc:  # a detector bug must not stop the scan
                     res.notes.append(SkippedFile(file.location, "detector-error", f"{d.id}.wants: {type(exc).__name__}"))
+            wanted = sorted(chosen)
             if not wanted:
                 if binary:
                     res.notes.append(SkippedFile(file.location, "binary", "no detector reads this binary format"))
@@ -166,12 +170,8 @@ def examine(file: WalkedFile, detectors: Sequence[Detector], prefilter: Prefilte
         return res
     res.scanned = True
     res.nbytes = len(data)
-    if prefilter is None:
-        prefilter = Prefilter(detectors)
-    index = {id(d): i for i, d in enumerate(detectors)}
-    hit = prefilter.detectors_hit(data, [index[id(d)] for d in wanted])
-    wanted = [d for d in wanted if index[id(d)] in hit]
-    for d in wanted:
+    hit = prefilter.detectors_hit(data, wanted)
+    for d in (detectors[i] for i in wanted if i in hit):
         try:
             for out in d.detect(file.location, data):
                 if isinstance(out, Finding):

@@ -30,6 +30,19 @@ class Prefilter:
     """Maps keyword hits in a buffer to the indexes of detectors that declared them."""
 
     def __init__(self, detectors: Sequence[Detector], *, backend: str = "auto") -> None:
+        # Detectors chosen by file name alone (``name_only``) are dispatched through a map of
+        # extensions and file names instead of one ``wants`` call each per file.
+        self.by_extension: dict[str, list[int]] = {}
+        self.by_filename: dict[str, list[int]] = {}
+        self.ask: list[int] = []
+        for i, d in enumerate(detectors):
+            if getattr(d, "name_only", False):
+                for ext in getattr(d, "extensions", ()):
+                    self.by_extension.setdefault(ext, []).append(i)
+                for fname in getattr(d, "filenames", ()):
+                    self.by_filename.setdefault(fname, []).append(i)
+            else:
+                self.ask.append(i)
         owners: dict[bytes, set[int]] = {}
         self.unfiltered: frozenset[int] = frozenset(i for i, d in enumerate(detectors) if not d.keywords)
         for i, d in enumerate(detectors):
@@ -62,6 +75,14 @@ class Prefilter:
             # a lookahead finds overlapping occurrences, one candidate per position
             self._regex = re.compile(b"(?=(" + b"|".join(_escape(w) for w in self._words) + b"))", re.IGNORECASE)
             self.backend = "re"
+
+    def named(self, location: str) -> list[int]:
+        """Indexes of the ``name_only`` detectors that want a file of this name."""
+        name = location.rsplit("/", 1)[-1].lower()
+        dot = name.rfind(".")
+        out = list(self.by_extension.get(name[dot:], ())) if dot > 0 else []
+        out.extend(self.by_filename.get(name, ()))
+        return out
 
     def detectors_hit(self, data: bytes, candidates: Sequence[int]) -> set[int]:
         """Indexes among ``candidates`` whose keywords occur in ``data`` (or that have none)."""

@@ -72,6 +72,9 @@ class Detector(abc.ABC):
     """Rule id → one-line description, for SARIF and documentation."""
     handles_binary: ClassVar[bool] = False
     """Whether the detector wants files that look binary (DER, PKCS#12, keystores)."""
+    name_only: ClassVar[bool] = False
+    """True when :meth:`wants` depends only on the file name (``extensions``/``filenames``
+    class sets): the engine then dispatches by lookup without calling it."""
     keywords: ClassVar[tuple[bytes, ...]] = ()
     """Prefilter: lower-case literals of which at least one must occur (case-insensitively)
     in a file for :meth:`detect` to run. The engine matches all detectors' keywords in one

@@ -425,6 +425,9 @@ class SourceDetector(Detector):
     extensions: ClassVar[frozenset[str]] = frozenset()
     filenames: ClassVar[frozenset[str]] = frozenset()
     lexer: ClassVar[Lexer]
+    name_only: ClassVar[bool] = True
+    """``wants`` is exactly "extension in ``extensions`` or name in ``filenames``": the engine
+    dispatches by a map instead of calling it (see :class:`qrisk.scan.prefilter.Prefilter`)."""
 
     def wants(self, path: str, head: bytes) -> bool:
         name = path.rsplit("/", 1)[-1].lower()
