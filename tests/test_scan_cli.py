@@ -228,3 +228,19 @@ def test_output_file_gets_normal_permissions(tmp_path: Path) -> None:
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
     assert [p.name for p in tmp_path.iterdir()] == ["inv.json"]  # no temporary file left behind
+
+
+def test_csv_outputs_neutralise_spreadsheet_formulas(tmp_path: Path) -> None:
+    import shutil
+
+    estate = tmp_path / "estate"
+    estate.mkdir()
+    shutil.copy(SAMPLE / "payments" / "tls" / "server.crt", estate / "=HYPERLINK(1).pem")
+    code, out, _ = run("scan", str(estate), "-f", "csv")
+    assert code == 0
+    assert "'=HYPERLINK(1).pem" in out and ",=HYPERLINK" not in out
+    from qrisk.risk.cli import compliance
+
+    result = CliRunner().invoke(compliance, [str(estate), "--policy", "cnsa-2.0", "-f", "csv"], catch_exceptions=False)
+    assert result.exit_code in (0, 1)
+    assert ",=" not in result.stdout and '"=' not in result.stdout

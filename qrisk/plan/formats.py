@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from qrisk.plan.model import PLAN_SCHEMA, MigrationPlan
+from qrisk.report.tabular import csv_cell
 
 
 def _round(x: float) -> float | None:
@@ -84,7 +85,7 @@ def plan_to_csv(plan: MigrationPlan) -> str:
         return x.isoformat() if x else ""
 
     for a in plan.actions:
-        w.writerow([
+        w.writerow(csv_cell(v) if isinstance(v, str) else v for v in [
             a.rank, a.wave, a.id, a.kind.value, a.system, a.purpose.value, a.protocol.value,
             ";".join(a.source_algorithms), a.target.name, a.target.form,
             "" if a.target.nist_level is None else a.target.nist_level, a.rule_id, a.urgency.value,

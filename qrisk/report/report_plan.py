@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from qrisk.model import Inventory
+from qrisk.report.tabular import csv_cell
 from qrisk.risk.compliance import ComplianceResult, PolicyFile, Verdict
 from qrisk.risk.crqc import add_years
 from qrisk.risk.mosca import Assessment
@@ -62,14 +63,6 @@ def decode(table: dict[str, Any]) -> list[dict[str, Any]]:
     strings = table["strings"]
     return [{c: strings[v] if c in coded else v for c, v in zip(table["columns"], row, strict=True)}
             for row in table["rows"]]
-
-
-def csv_cell(value: Any) -> str:
-    """A CSV cell; leading ``= + - @`` tab or CR neutralised (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    if text and text[0] in "=+-@\t\r":
-        text = "'" + text
-    return text
 
 
 def policy_deadlines(compliance: ComplianceResult) -> list[dict[str, Any]]:

@@ -93,12 +93,18 @@ def format_table(inventory: Inventory, *, color: bool = False, width: int | None
     return buf.getvalue()
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheet formula injection (OWASP CSV injection): neutralise leading = + - @ tab CR.
-    if text and text[0] in "=+-@\t\r":
+def csv_cell(value: object) -> str:
+    """A CSV cell safe to open in a spreadsheet (OWASP "CSV injection"): a text value that
+    starts with ``= + - @``, tab or CR gets a leading apostrophe; numbers are left alone."""
+    if value is None:
+        return ""
+    text = str(value)
+    if isinstance(value, str) and text and text[0] in "=+-@\t\r":
         text = "'" + text
     return text
+
+
+_cell = csv_cell
 
 
 def format_csv(inventory: Inventory) -> str:

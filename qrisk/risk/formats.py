@@ -60,6 +60,13 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def _csv(frame: pd.DataFrame) -> str:
+    from qrisk.report.tabular import csv_cell
+
+    # text columns may carry file names and manifest fields: neutralise spreadsheet formulas
+    frame = frame.copy()
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            frame[col] = frame[col].map(lambda v: csv_cell(v) if isinstance(v, str) else v)
     buf = io.StringIO()
     frame.to_csv(buf, index=False, float_format=f"%.{_DIGITS}g", lineterminator="\n")
     return buf.getvalue()
