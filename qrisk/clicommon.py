@@ -6,6 +6,8 @@ Commands produce ``str``/``bytes`` through pure formatters; only :func:`emit` wr
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import os
 import sys
 import tempfile
@@ -15,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from qrisk.errors import QriskError
+from qrisk.errors import InputError, QriskError
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -55,6 +57,31 @@ class QriskGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("qrisk: interrupted", err=True)
             ctx.exit(130)
+
+
+def user_errors(func: F) -> F:
+    """One line on stderr and exit 2 for :class:`QriskError`, also when a plain command runs on
+    its own (outside a :class:`QriskGroup`, as in tests)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except QriskError as exc:
+            click.echo(f"qrisk: error: {exc}", err=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def parse_now(text: str | None) -> dt.date:
+    """``--now``: an ISO date; today when not given (the one place the clock is read)."""
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"--now {text!r}: expected a date YYYY-MM-DD") from None
 
 
 def output_options(formats: Sequence[str], default: str) -> Callable[[F], F]:

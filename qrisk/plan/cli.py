@@ -7,7 +7,6 @@ The only clock read is the default of ``--now``. Helpers here (:func:`parse_budg
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import math
 from collections.abc import Callable
@@ -16,8 +15,8 @@ from typing import Any, TypeVar
 
 import click
 
-from qrisk.clicommon import emit, output_options, resolve_format
-from qrisk.errors import InputError, QriskError
+from qrisk.clicommon import emit, output_options, parse_now, resolve_format, user_errors
+from qrisk.errors import InputError
 from qrisk.model import Inventory
 from qrisk.plan.model import Budget, MigrationPlan, RelayPolicy
 from qrisk.plan.qkd import NetworkInput
@@ -30,28 +29,8 @@ _CRQC_HELP = (
 )
 
 
-def _errors(func: F) -> F:
-    """One line on stderr and exit 2 for input errors, also when the command runs on its own."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except QriskError as exc:
-            click.echo(f"qrisk: error: {exc}", err=True)
-            raise click.exceptions.Exit(exc.exit_code) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
-def parse_now(text: str | None) -> dt.date:
-    """``--now``: an ISO date; today when not given (the one place the clock is read)."""
-    if text is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"--now {text!r}: expected a date YYYY-MM-DD") from None
 
 
 def _amount(text: str, what: str) -> float:
@@ -168,7 +147,7 @@ def plan_for_target(
 @click.option("--quantile", type=float, default=0.5, show_default=True,
               help="CRQC arrival quantile for Mosca need-by dates (lower = earlier CRQC = more prudent).")
 @output_options(["table", "json", "csv"], "table")
-@_errors
+@user_errors
 def plan(
     target: str, policy_spec: str | None, crqc: str | None, now_text: str | None, qkd_network: str | None,
     qkd_relays: str | None, qkd_costs: str | None, budget: str | None, migration_speed: float, quantile: float,

@@ -9,7 +9,6 @@ file is rendered first and then written atomically, so a failure leaves no half 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
+from qrisk.clicommon import parse_now, user_errors
 from qrisk.errors import QriskError
 from qrisk.model import Inventory
 from qrisk.risk.crqc import DEFAULT_CRQC
@@ -105,18 +105,6 @@ def with_manifest_flows(target: str, inventory: Inventory) -> Inventory:
     return dataclasses.replace(inventory, data_flows=tuple(flows)) if flows else inventory
 
 
-def _errors(func: F) -> F:
-    """One line on stderr and exit 2 for input errors, also when the command runs on its own."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except QriskError as exc:
-            click.echo(f"qrisk: error: {exc}", err=True)
-            raise click.exceptions.Exit(exc.exit_code) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.command("report")
@@ -132,7 +120,7 @@ def _errors(func: F) -> F:
 @click.option("--default-shelf-life", default=None, metavar="YEARS|CLASS",
               help="x for assets with no system in the manifest.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
-@_errors
+@user_errors
 def report(target: str, html_dir: Path, policy_spec: str | None, crqc: str, now_text: str | None,
            default_shelf_life: str | None, quiet: bool) -> None:
     """Write the report of TARGET (a folder or manifest to scan, or an inventory JSON) into DIR.
@@ -146,7 +134,6 @@ def report(target: str, html_dir: Path, policy_spec: str | None, crqc: str, now_
       qrisk report inventory.json --html out/ --policy cnsa-2.0,nist-ir-8547 --now 2026-01-01
     """
     from qrisk.clicommon import load_inventory_or_scan
-    from qrisk.risk.cli import parse_now
 
     now = parse_now(now_text)
     inventory = with_manifest_flows(target, load_inventory_or_scan(target))

@@ -4,8 +4,6 @@ hand the result to a formatter. The only clock read is the default of ``--now``.
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -13,8 +11,8 @@ from typing import Any, TypeVar
 
 import click
 
-from qrisk.clicommon import EXIT_FINDINGS, emit, output_options, resolve_format
-from qrisk.errors import InputError, QriskError
+from qrisk.clicommon import EXIT_FINDINGS, emit, output_options, parse_now, resolve_format, user_errors
+from qrisk.errors import InputError
 from qrisk.model import Inventory, QuantumStatus
 from qrisk.risk.crqc import DEFAULT_CRQC
 
@@ -35,28 +33,8 @@ ASSESS_FAIL_ON = {
 }
 
 
-def _errors(func: F) -> F:
-    """One line on stderr and exit 2 for input errors, also when the command runs on its own."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except QriskError as exc:
-            click.echo(f"qrisk: error: {exc}", err=True)
-            raise click.exceptions.Exit(exc.exit_code) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
-def parse_now(text: str | None) -> dt.date:
-    """``--now``: an ISO date; today when not given (the one place the clock is read)."""
-    if text is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"--now {text!r}: expected a date YYYY-MM-DD") from None
 
 
 def _years_option(text: str, what: str) -> float:
@@ -106,7 +84,7 @@ def load_target(target: str) -> Inventory:
 @click.option("--fail-on", type=click.Choice(list(ASSESS_FAIL_ON)), default=None,
               help="Exit 1 if an asset reaches this status ('exposed': probability >= threshold).")
 @output_options(["table", "json", "csv"], "table")
-@_errors
+@user_errors
 def assess(
     target: str, crqc: str, now_text: str | None, quantile: float, threshold: float, mosca_year: int | None,
     policy_spec: str | None, default_shelf_life: str | None, no_sensitivity: bool, fail_on: str | None,
@@ -164,7 +142,7 @@ def _assess_fail(result: Any, fail_on: str) -> bool:
 @click.option("--fail-on", type=click.Choice(["non-compliant", "non-compliant-from"]), default=None,
               help="Exit 1 on a verdict non-compliant now ('non-compliant-from': now or at a future date).")
 @output_options(["table", "json", "csv"], "table")
-@_errors
+@user_errors
 def compliance(
     target: str, policy_spec: str | None, now_text: str | None, default_shelf_life: str | None,
     fail_on: str | None, fmt: str, as_json: bool, output: Path | None,
@@ -205,7 +183,7 @@ def compliance(
 @click.option("--mosca-year", type=int, default=None,
               help="CRQC year for the deterministic verdict (default: --crqc year, else the median's year).")
 @output_options(["table", "json"], "table")
-@_errors
+@user_errors
 def mosca(
     shelf_life: str, migration: str, crqc: str, now_text: str | None, quantile: float, mosca_year: int | None,
     fmt: str, as_json: bool, output: Path | None,
