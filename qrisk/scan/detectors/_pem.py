@@ -63,6 +63,13 @@ KEY_LABELS = frozenset(
 )
 
 
+# Text formats where PEM or OpenSSH keys are commonly embedded (Kubernetes, Terraform state,
+# application configs): both the certificate and the key detector read them whole.
+EMBEDDING_EXTENSIONS = frozenset(
+    {".yaml", ".yml", ".json", ".tfstate", ".tf", ".conf", ".cnf", ".ini", ".env", ".properties", ".xml", ".toml"}
+)
+
+
 @dataclass
 class PemBlock:
     """One ``-----BEGIN label-----`` … ``-----END label-----`` block."""

@@ -42,22 +42,7 @@ _CERT_EXTENSIONS = frozenset(
 _PKCS12_EXTENSIONS = frozenset({".p12", ".pfx"})
 _PKCS7_EXTENSIONS = frozenset({".p7b", ".p7c", ".p7s", ".spc"})
 # Text formats where PEM is commonly embedded (Kubernetes, Terraform state, app configs).
-_EMBEDDING_EXTENSIONS = frozenset(
-    {
-        ".yaml",
-        ".yml",
-        ".json",
-        ".tfstate",
-        ".tf",
-        ".conf",
-        ".cnf",
-        ".ini",
-        ".env",
-        ".properties",
-        ".xml",
-        ".toml",
-    }
-)
+_EMBEDDING_EXTENSIONS = _pem.EMBEDDING_EXTENSIONS
 _PEM_CERT_LABELS = frozenset({"CERTIFICATE", "X509 CERTIFICATE", "X.509 CERTIFICATE", "TRUSTED CERTIFICATE"})
 _PEM_PKCS7_LABELS = frozenset({"PKCS7", "PKCS #7 SIGNED DATA", "CMS"})
 _PEM_CSR_LABELS = frozenset({"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"})

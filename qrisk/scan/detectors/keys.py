@@ -36,22 +36,7 @@ RULE_EMBEDDED_SSH = "QR-KEY-006"
 # "malformed" note from this detector (certificate extensions belong to ``x509``).
 _KEY_EXTENSIONS = frozenset({".key", ".pub", ".ppk", ".pk8", ".p8", ".pkcs8", ".priv", ".private"})
 _WANTED_EXTENSIONS = _KEY_EXTENSIONS | {".pem", ".der", ".asn1"}
-_EMBEDDING_EXTENSIONS = frozenset(
-    {
-        ".yaml",
-        ".yml",
-        ".json",
-        ".tfstate",
-        ".tf",
-        ".conf",
-        ".cnf",
-        ".ini",
-        ".env",
-        ".properties",
-        ".xml",
-        ".toml",
-    }
-)
+_EMBEDDING_EXTENSIONS = _pem.EMBEDDING_EXTENSIONS
 _SSH_HEAD_MARKS = (b"ssh-", b"ecdsa-sha2-", b"sk-ssh-", b"sk-ecdsa-", b"@cert-authority", b"@revoked", b"|1|")
 _LEGACY_LABEL_ALGORITHM = {"RSA PRIVATE KEY": "RSA", "EC PRIVATE KEY": "ECDSA", "DSA PRIVATE KEY": "DSA"}
 _RFC4716_RE = re.compile(rb"---- BEGIN SSH2 PUBLIC KEY ----(.*?)---- END SSH2 PUBLIC KEY ----", re.S)
