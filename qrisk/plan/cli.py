@@ -17,7 +17,6 @@ import click
 
 from qrisk.clicommon import emit, output_options, parse_now, resolve_format, user_errors
 from qrisk.errors import InputError
-from qrisk.model import Inventory
 from qrisk.plan.model import Budget, MigrationPlan, RelayPolicy
 from qrisk.plan.qkd import NetworkInput
 
@@ -88,16 +87,6 @@ def network_from_file(path: Path | str) -> NetworkInput:
     return NetworkInput(m.sites, m.qkd_links, m.organisation, p.name, digest)
 
 
-def _manifest_flows(target: str, inventory: Inventory) -> Inventory:
-    """A manifest's data flows when the scan did not carry them into the inventory."""
-    from qrisk.manifest import load_manifest, looks_like_manifest
-    from qrisk.plan.planner import with_manifest_flows
-
-    p = Path(target)
-    if inventory.data_flows or not p.is_file() or not looks_like_manifest(p):
-        return inventory
-    return with_manifest_flows(inventory, load_manifest(p).data_flows)
-
 
 def plan_for_target(
     target: str, *, policy: str | None = None, crqc: str | None = None, now: dt.date,
@@ -119,7 +108,7 @@ def plan_for_target(
     network = network_from_file(qkd_network) if qkd_network is not None else None
     relay = RelayPolicy(qkd_relays) if qkd_relays else None
     parsed_budget = parse_budget(budget)
-    inventory = _manifest_flows(target, load_inventory_or_scan(target))
+    inventory = load_inventory_or_scan(target)  # a manifest's data flows come with the scan
     return build_plan(
         inventory, policies=policy, crqc=crqc, now=now, qkd_network=network, budget=parsed_budget,
         migration_speed=migration_speed, quantile=quantile, relay_policy=relay, costs=costs,

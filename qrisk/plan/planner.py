@@ -16,7 +16,6 @@ Stages (each a function of typed data; no file system, no clock):
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
 import gc
@@ -681,11 +680,3 @@ def _waves(actions: Sequence[Action], wave_of_year: dict[int, int]) -> tuple[Wav
             overdue=sum(a.deadline_status is DeadlineStatus.OVERDUE for a in members), summary=summary,
         ))
     return tuple(out)
-
-
-def with_manifest_flows(inventory: Inventory, flows: Sequence[Any]) -> Inventory:
-    """The inventory with ``data_flows`` filled in when it has none (older scans did not carry them)."""
-    if inventory.data_flows or not flows:
-        return inventory
-    return dataclasses.replace(inventory, data_flows=tuple(flows))
-

@@ -92,21 +92,6 @@ def _write_atomic(path: Path, text: str) -> Path:
     return path
 
 
-def with_manifest_flows(target: str, inventory: Inventory) -> Inventory:
-    """A manifest's data flows when the scan did not carry them into the inventory (as ``qrisk plan`` does)."""
-    import dataclasses
-
-    from qrisk.manifest import load_manifest, looks_like_manifest
-
-    path = Path(target)
-    if inventory.data_flows or not path.is_file() or not looks_like_manifest(path):
-        return inventory
-    flows = load_manifest(path).data_flows
-    return dataclasses.replace(inventory, data_flows=tuple(flows)) if flows else inventory
-
-
-
-
 @click.command("report")
 @click.argument("target")
 @click.option("--html", "html_dir", required=True, metavar="DIR", type=click.Path(file_okay=False, path_type=Path),
@@ -136,7 +121,7 @@ def report(target: str, html_dir: Path, policy_spec: str | None, crqc: str, now_
     from qrisk.clicommon import load_inventory_or_scan
 
     now = parse_now(now_text)
-    inventory = with_manifest_flows(target, load_inventory_or_scan(target))
+    inventory = load_inventory_or_scan(target)  # a manifest's data flows come with the scan
     written = write_report_dir(inventory, html_dir, policies=policy_spec, crqc=crqc, now=now,
                                default_shelf_life=default_shelf_life)
     if not quiet:
