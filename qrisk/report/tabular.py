@@ -104,8 +104,6 @@ def csv_cell(value: object) -> str:
     return text
 
 
-_cell = csv_cell
-
 
 def format_csv(inventory: Inventory) -> str:
     """One row per asset (first occurrence; the count of all occurrences)."""
@@ -116,7 +114,7 @@ def format_csv(inventory: Inventory) -> str:
         first = a.occurrences[0] if a.occurrences else None
         cert = a.certificate
         w.writerow(
-            _cell(v)
+            csv_cell(v)
             for v in (
                 a.asset_id, a.kind.value, a.algorithm, a.primitive.value, a.quantum_status.value, a.usage.value,
                 a.key_size, a.curve, a.parameter_set, a.classical_security_bits, a.nist_quantum_level, a.system,
