@@ -33,7 +33,6 @@ from qrisk.model import (
     QuantumStatus,
     ScanInfo,
     SkippedFile,
-    System,
     make_asset_id,
 )
 from qrisk.scan.detectors import Detector, FileNote, Finding, builtin_detectors
@@ -631,9 +630,6 @@ def _link(assets: list[Asset]) -> list[Asset]:
         out.append(replace(a, related=tuple(related)) if related != list(a.related) else a)
     return out
 
-
-def systems_by_id(systems: Iterable[System]) -> dict[str, System]:
-    return {s.id: s for s in systems}
 
 
 __all__ = ["ProgressObserver", "ScanOptions", "build_assets", "display", "examine", "plan_targets", "run_scan"]
