@@ -5,6 +5,7 @@ to a formatter. Exit codes: 0 ok, 1 a ``--fail-on`` threshold was hit, 2 usage o
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ import click
 import qrisk
 from qrisk.clicommon import EXIT_FINDINGS, QriskGroup, emit, output_options, resolve_format
 from qrisk.model import Inventory, QuantumStatus, inventory_to_json
-from qrisk.store import default_db_path
+from qrisk.store import StoreError, default_db_path
 
 FAIL_ON = {
     "classically-broken": QuantumStatus.CLASSICALLY_BROKEN.severity,
@@ -160,7 +161,7 @@ def endpoint_list(endpoints: tuple[str, ...], endpoints_file: str | None) -> tup
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               metavar="DIR", help="Also assess, plan and write the report folder (index.html, cbom.json, "
-              "findings.sarif, CSVs) into DIR.")
+              "findings.sarif, CSVs) into DIR; with --db or --save the page shows the history's trend.")
 @click.option("--endpoint", "endpoints", multiple=True, metavar="HOST:PORT[/tls|/ssh]",
               help="Probe a live TLS or SSH endpoint (repeatable; port 22 means SSH, others TLS, unless /tls or /ssh).")
 @click.option("--endpoints", "endpoints_file", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -218,18 +219,26 @@ def scan(
     eps = endpoint_list(endpoints, endpoints_file)
     if not targets and not eps and not manifest:
         raise click.UsageError("give a TARGET, --manifest, --endpoint or --endpoints")
-    inventory = scan_inventory(
-        targets, manifest=manifest, excludes=excludes, use_gitignore=not no_gitignore,
-        max_file_size=max_file_size, jobs=jobs, quiet=quiet, endpoints=eps, endpoint_timeout_s=endpoint_timeout,
-        endpoint_concurrency=concurrency, endpoint_retries=retries, probe=not no_probe,
-        db=db or (str(default_db_path()) if save else None), incremental=incremental, dask=dask,
-    )
+    history_db = db or (str(default_db_path()) if save else None)
+    try:
+        inventory = scan_inventory(
+            targets, manifest=manifest, excludes=excludes, use_gitignore=not no_gitignore,
+            max_file_size=max_file_size, jobs=jobs, quiet=quiet, endpoints=eps, endpoint_timeout_s=endpoint_timeout,
+            endpoint_concurrency=concurrency, endpoint_retries=retries, probe=not no_probe,
+            db=history_db, incremental=incremental, dask=dask,
+        )
+    except sqlite3.DatabaseError as exc:
+        if history_db is None:
+            raise
+        # damage past the header shows only when the store first writes: one line, not a traceback
+        raise StoreError(f"{history_db}: not a usable qrisk database: {' '.join(str(exc).split())}") from None
     emit(render_inventory(inventory, fmt, color=output is None and sys.stdout.isatty()), output)
     if report_dir is not None:
-        # scan -> assess -> plan -> report, with every shipped policy and the default CRQC curve
+        # scan -> assess -> plan -> report, with every shipped policy and the default CRQC curve; with a
+        # history database (this scan is its latest entry) the report also shows the trend
         from qrisk.report.cli import write_report_dir
 
-        write_report_dir(inventory, report_dir)
+        write_report_dir(inventory, report_dir, history=history_db)
         if not quiet:
             click.echo(f"qrisk: report written to {report_dir}/index.html", err=True)
     if fail_on_hit(inventory, fail_on):

@@ -395,6 +395,111 @@
     if (el) el.scrollIntoView();
   });
 
+  // ------------------------------------------------------------------ trend (scan history)
+
+  var TREND = D.trend;
+  var TREND_COLOURS = OKABE.slice(0, 7);  // black is kept for the all-systems line
+  var trendPage = 0;
+
+  function trendLabel(system) { return system === "" ? "(no system)" : system; }
+  function trendWhen(iso) { return iso.slice(0, 10) + " " + iso.slice(11, 16); }
+
+  function trendLines() {
+    var lines = TREND.series.map(function (sr, i) {
+      return { key: "system", system: sr.system, label: trendLabel(sr.system), values: sr.values,
+        colour: TREND_COLOURS[i % TREND_COLOURS.length], dash: i >= TREND_COLOURS.length ? "7 3" : null, width: 1.8 };
+    });
+    if (TREND.others) lines.push({ key: "others", system: null, label: "others (" + fmtInt(TREND.others.systems) + " systems)",
+      values: TREND.others.values, colour: "#777777", dash: "2 3", width: 1.8 });
+    lines.push({ key: "total", system: null, label: "all systems", values: TREND.total, colour: "#000000", dash: null, width: 2.8 });
+    return lines;
+  }
+
+  function niceStep(max, ticks) {
+    var raw = Math.max(1, max) / ticks, mag = Math.pow(10, Math.floor(Math.log10(raw)));
+    var steps = [1, 2, 5, 10];
+    for (var i = 0; i < steps.length; i++) if (steps[i] * mag >= raw) return Math.max(1, steps[i] * mag);
+    return 10 * mag;
+  }
+
+  function lineSample(ln) {
+    return s("svg", { width: 26, height: 10, viewBox: "0 0 26 10", "aria-hidden": "true", "class": "line-sample" },
+      s("line", { x1: 1, x2: 25, y1: 5, y2: 5, stroke: ln.colour, "stroke-width": ln.width, "stroke-dasharray": ln.dash }));
+  }
+
+  function trendChart(lines) {
+    var ids = TREND.scans.id, when = TREND.scans.finished, n = ids.length, total = TREND.total;
+    var W = 900, H = 320, L = 60, R = 44, TOP = 16, B = 58;
+    var pw = W - L - R, ph = H - TOP - B;
+    var max = 0;
+    lines.forEach(function (ln) { ln.values.forEach(function (v) { if (v > max) max = v; }); });
+    var step = niceStep(max, 5), top = Math.max(step, Math.ceil(max / step) * step);
+    function px(i) { return L + (n > 1 ? i / (n - 1) : 0.5) * pw; }
+    function py(v) { return TOP + (1 - v / top) * ph; }
+    var label = "Quantum-vulnerable assets in each of " + fmtInt(n) + " complete scans, " + trendWhen(when[0]) + " to " +
+      trendWhen(when[n - 1]) + " UTC: all systems " + fmtInt(total[0]) + " in the first, " + fmtInt(total[n - 1]) + " in the latest; " +
+      lines.map(function (ln) { return ln.label + " " + fmtInt(ln.values[n - 1]); }).join(", ") + " in the latest.";
+    var svg = s("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, "class": "chart", role: "img", "aria-label": label,
+      "font-family": "sans-serif", "font-size": "11" }, svgTitle(label));
+    append(svg, s("rect", { x: L, y: TOP, width: pw, height: ph, fill: "#fff", stroke: "#888" }));
+    for (var v = 0; v <= top; v += step) {
+      append(svg, s("line", { x1: L, x2: L + pw, y1: py(v), y2: py(v), stroke: "#eee" }));
+      append(svg, s("text", { x: L - 6, y: py(v) + 4, "text-anchor": "end" }, fmtInt(v)));
+    }
+    // scan labels at least 80 px apart, counted back from the latest scan (always labelled)
+    var every = n > 1 ? Math.max(1, Math.ceil(80 / (pw / (n - 1)))) : 1, shown = [];
+    for (var i = n - 1; i >= 0; i -= every) shown.push(i);
+    shown.forEach(function (k) {
+      append(svg, s("line", { x1: px(k), x2: px(k), y1: TOP + ph, y2: TOP + ph + 4, stroke: "#888" }));
+      append(svg, s("text", { x: px(k), y: TOP + ph + 16, "text-anchor": "middle" }, "#" + ids[k]));
+      append(svg, s("text", { x: px(k), y: TOP + ph + 29, "text-anchor": "middle", fill: "#555" }, when[k].slice(0, 10)));
+    });
+    var mid = TOP + ph / 2;
+    append(svg, s("text", { x: 14, y: mid, transform: "rotate(-90 14 " + mid + ")", "text-anchor": "middle" }, "quantum-vulnerable assets"));
+    append(svg, s("text", { x: L + pw / 2, y: H - 6, "text-anchor": "middle" }, "complete scan (id, day finished, UTC), one step per scan"));
+    var markers = n <= 60;
+    lines.forEach(function (ln) {
+      var g = s("g", { "data-series": ln.key, "data-system": ln.system });
+      var pts = ln.values.map(function (val, k) { return px(k).toFixed(1) + "," + py(val).toFixed(1); }).join(" ");
+      append(g, s("polyline", { points: pts, fill: "none", stroke: ln.colour, "stroke-width": ln.width, "stroke-dasharray": ln.dash,
+        "stroke-linejoin": "round" }, svgTitle(ln.label)));
+      if (markers) ln.values.forEach(function (val, k) {
+        append(g, s("circle", { cx: px(k).toFixed(1), cy: py(val).toFixed(1), r: 3, fill: ln.colour },
+          svgTitle(ln.label + ", scan #" + ids[k] + " (" + trendWhen(when[k]) + " UTC): " + fmtInt(val))));
+      });
+      append(svg, g);
+    });
+    return svg;
+  }
+
+  function renderTrendTable(lines) {
+    var box = clear(document.getElementById("trend-table"));
+    var sc = TREND.scans, n = sc.id.length, size = 25, start = trendPage * size;
+    var order = [];
+    for (var i = n - 1; i >= 0; i--) order.push(i);
+    var headers = [{ label: "Scan", num: true }, { label: "Finished (UTC)" }].concat(lines.map(function (ln) { return { label: ln.label, num: true }; }));
+    var rows = order.slice(start, start + size).map(function (k) {
+      return h("tr", { "data-scan": sc.id[k] },
+        h("td", { "class": "num", title: "targets: " + sc.targets[k].join(", ") }, String(sc.id[k])),
+        h("td", { "class": "nowrap" }, trendWhen(sc.finished[k])),
+        lines.map(function (ln) {
+          return h("td", { "class": "num", "data-series": ln.key, "data-system": ln.system }, fmtInt(ln.values[k]));
+        }));
+    });
+    append(box, table(headers, rows, { id: "trend-rows" }));
+    pager(document.getElementById("trend-pager"), n, size, trendPage, function (p) { trendPage = p; renderTrendTable(lines); });
+  }
+
+  function renderTrend() {
+    if (!TREND || TREND.scans.id.length < 2) return;  // the page says why in words
+    var lines = trendLines();
+    var box = clear(document.getElementById("trend-chart"));
+    append(box, h("figure", null, trendChart(lines), h("figcaption", { "class": "legend" }, lines.map(function (ln) {
+      return h("span", { "data-series": ln.key }, lineSample(ln), ln.label);
+    }))));
+    renderTrendTable(lines);
+  }
+
   // ------------------------------------------------------------------ inventory table
 
   var INV_COLUMNS = [
@@ -747,6 +852,7 @@
   safely("heatmap", renderHeatmap);
   safely("systems", renderSystems);
   safely("system details", renderDetails);
+  safely("trend", renderTrend);
   safely("inventory", setupInventory);
   safely("compliance", setupCompliance);
   safely("plan", renderGantt);

@@ -4,6 +4,8 @@
 The folder holds ``index.html`` (self-contained, strict CSP), ``cbom.json`` (CycloneDX 1.6),
 ``findings.sarif`` (SARIF 2.1.0), ``inventory.csv``, ``plan.csv`` and ``compliance.csv``. Every
 file is rendered first and then written atomically, so a failure leaves no half a report.
+With a scan-history database (``--db``), the page also shows the trend of quantum-vulnerable
+assets per system over the database's complete scans (:mod:`qrisk.report.report_trend`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import datetime as dt
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -20,6 +22,10 @@ from qrisk.clicommon import parse_now, user_errors
 from qrisk.errors import QriskError
 from qrisk.model import Inventory
 from qrisk.risk.crqc import DEFAULT_CRQC
+from qrisk.store import DB_ENV
+
+if TYPE_CHECKING:
+    from qrisk.report.report_trend import TrendSection
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,8 +39,12 @@ def render_report_files(
     crqc: str = DEFAULT_CRQC,
     now: dt.date | None = None,
     default_shelf_life: str | None = None,
+    trend: TrendSection | None = None,
 ) -> dict[str, str]:
-    """Every file of the report folder as text, by file name (pure: nothing is written)."""
+    """Every file of the report folder as text, by file name (pure: nothing is written).
+
+    ``trend`` is the scan history read by :func:`qrisk.report.report_trend.load_trend`; without
+    it the page's trend section says that no history database was given."""
     from qrisk.report.cbom import format_cbom
     from qrisk.report.html import render_html
     from qrisk.report.report_data import build_report
@@ -46,7 +56,8 @@ def render_report_files(
 
     when = now if now is not None else dt.date.today()
     default_x = shelf_life_from(default_shelf_life, "--default-shelf-life") if default_shelf_life else None
-    report = build_report(inventory, policies=policies, crqc=crqc, now=when, default_shelf_life=default_x)
+    report = build_report(inventory, policies=policies, crqc=crqc, now=when, default_shelf_life=default_x,
+                          trend=trend)
     return {
         "index.html": render_html(report),
         "cbom.json": format_cbom(inventory) + "\n",
@@ -65,13 +76,21 @@ def write_report_dir(
     crqc: str = DEFAULT_CRQC,
     now: dt.date | None = None,
     default_shelf_life: str | None = None,
+    history: str | os.PathLike[str] | None = None,
+    trend: TrendSection | None = None,
 ) -> list[Path]:
     """Render the report of ``inventory`` into ``out_dir`` (created if missing); returns the files.
 
     ``policies`` and ``crqc`` take what ``--policy`` and ``--crqc`` take; ``now`` defaults to today.
-    Raises :class:`QriskError` when the folder cannot be written.
+    ``history`` is a scan-history database to draw the trend from (or pass ``trend`` already read).
+    Raises :class:`QriskError` when the folder cannot be written or ``history`` cannot be read.
     """
-    files = render_report_files(inventory, policies=policies, crqc=crqc, now=now, default_shelf_life=default_shelf_life)
+    if trend is None and history is not None:
+        from qrisk.report.report_trend import load_trend
+
+        trend = load_trend(history)
+    files = render_report_files(inventory, policies=policies, crqc=crqc, now=now, default_shelf_life=default_shelf_life,
+                                trend=trend)
     target = Path(out_dir).expanduser()
     try:
         target.mkdir(parents=True, exist_ok=True)
@@ -104,25 +123,33 @@ def _write_atomic(path: Path, text: str) -> Path:
               help="Date to assess at (default: today).")
 @click.option("--default-shelf-life", default=None, metavar="YEARS|CLASS",
               help="x for assets with no system in the manifest.")
+@click.option("--db", type=click.Path(dir_okay=False), envvar=DB_ENV, default=None, metavar="FILE",
+              help="Scan-history database (env QRISK_DB): add the trend of quantum-vulnerable assets per "
+              "system over its complete scans. Scans are recorded by `qrisk scan --db FILE`; this command "
+              "records none.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing on success.")
 @user_errors
 def report(target: str, html_dir: Path, policy_spec: str | None, crqc: str, now_text: str | None,
-           default_shelf_life: str | None, quiet: bool) -> None:
+           default_shelf_life: str | None, db: str | None, quiet: bool) -> None:
     """Write the report of TARGET (a folder or manifest to scan, or an inventory JSON) into DIR.
 
     The numbers are those of `qrisk assess` and `qrisk compliance` for the same input, --crqc,
     --policy and --now. Open DIR/index.html in a browser; it makes no network request.
+    With --db, the trend section's numbers are those of `qrisk history --trend -f json`.
 
     \b
     Examples:
       qrisk report inventories/acme-bank/manifest.yaml --html report/
       qrisk report inventory.json --html out/ --policy cnsa-2.0,nist-ir-8547 --now 2026-01-01
+      qrisk report ./estate --html report/ --db scans.db
     """
     from qrisk.clicommon import load_inventory_or_scan
+    from qrisk.report.report_trend import load_trend
 
     now = parse_now(now_text)
+    trend = load_trend(db) if db else None  # a bad database fails before a long scan
     inventory = load_inventory_or_scan(target)  # a manifest's data flows come with the scan
     written = write_report_dir(inventory, html_dir, policies=policy_spec, crqc=crqc, now=now,
-                               default_shelf_life=default_shelf_life)
+                               default_shelf_life=default_shelf_life, trend=trend)
     if not quiet:
         click.echo(f"report written to {written[0]} (and {', '.join(p.name for p in written[1:])})")

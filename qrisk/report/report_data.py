@@ -1,8 +1,9 @@
 """The numbers behind the HTML report, computed once by the same stage functions the CLI uses.
 
 :func:`build_report` runs the risk stage exactly as ``qrisk assess`` and ``qrisk compliance`` do
-(same defaults, same serialisers), adds the migration plan and the QKD network where there is
-one, and :func:`report_data` turns all of it into the JSON data island the page draws from.
+(same defaults, same serialisers), adds the migration plan, the QKD network where there is
+one and the scan history's trend where a database was read, and :func:`report_data` turns all
+of it into the JSON data island the page draws from.
 Nothing here reads the clock or touches the file system.
 """
 
@@ -19,6 +20,7 @@ import pandas as pd
 
 import qrisk
 from qrisk.model import Asset, Inventory, QuantumStatus, to_dict
+from qrisk.report.report_trend import TrendSection, trend_data
 from qrisk.report.tabular import parameters
 from qrisk.risk.compliance import (
     ComplianceResult,
@@ -90,6 +92,8 @@ class Report:
     plan: PlanSection
     qkd: QkdSection | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    trend: TrendSection | None = None
+    """The scan history's trend (:func:`qrisk.report.report_trend.load_trend`); None without a database."""
 
 
 def build_report(
@@ -101,12 +105,14 @@ def build_report(
     default_shelf_life: Prior | None = None,
     quantile: float = 0.1,
     threshold: float = 0.5,
+    trend: TrendSection | None = None,
 ) -> Report:
     """Assess, check compliance, plan and model the QKD network for one inventory.
 
     ``policies`` is what ``--policy`` takes (ids, aliases or YAML paths; None: every shipped
     policy) or already-loaded policies. As in ``qrisk assess --policy``, a policy's 256-bit
     requirement makes Grover-weakened assets count only when policies are named explicitly.
+    ``trend`` is the scan history read beforehand (this module touches no file).
     """
     named = policies is not None and not (isinstance(policies, str) and not policies.strip())
     if named and policies and not isinstance(policies, str) and isinstance(next(iter(policies)), PolicyFile):
@@ -123,7 +129,7 @@ def build_report(
     plan = build_plan_section(inventory, assessment, compliance, policy_list, crqc=crqc, now=now)
     return Report(
         inventory=inventory, now=now, arrival=arrival, policies=tuple(policy_list), assessment=assessment,
-        compliance=compliance, plan=plan, qkd=qkd_section,
+        compliance=compliance, plan=plan, qkd=qkd_section, trend=trend,
         options={"crqc": crqc, "policies": [p.id for p in policy_list], "policies_named": named,
                  "require_256_bit": need_256, "quantile": quantile, "threshold": threshold},
     )
@@ -466,5 +472,6 @@ def report_data(report: Report) -> dict[str, Any]:
         },
         "skipped": {"total": len(skipped), "rows": [[s.location, s.reason, s.detail] for s in skipped[:MAX_SKIPPED]]},
         "sites": [to_dict(s) for s in inv.sites],
+        "trend": trend_data(report.trend),
     }
 

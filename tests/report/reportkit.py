@@ -35,8 +35,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync",
 ]
 
-# keyfactory (key material for the secret-leak test) lives beside the scan tests.
+# keyfactory (key material for the secret-leak test) lives beside the scan tests, storekit
+# (certificates for the trend's rescans) beside the store tests.
 sys.path.insert(0, str(ROOT / "tests" / "scan"))
+sys.path.insert(0, str(ROOT / "tests" / "store"))
 
 
 def missing(what: str) -> None:
