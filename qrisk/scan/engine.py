@@ -35,6 +35,7 @@ from qrisk.model import (
     SkippedFile,
     make_asset_id,
 )
+from qrisk.scan import pipeline
 from qrisk.scan.detectors import Detector, FileNote, Finding, builtin_detectors
 from qrisk.scan.prefilter import Prefilter
 from qrisk.scan.walk import Root, WalkedFile, WalkOptions, WalkResult, display, walk
@@ -140,7 +141,7 @@ def examine(file: WalkedFile, detectors: Sequence[Detector], prefilter: Prefilte
             head = fh.read(HEAD_BYTES)
             binary = b"\x00" in head
             chosen = [] if binary else prefilter.named(file.location)
-            for i in prefilter.ask:
+            for i in prefilter.to_ask(file.location, head):
                 d = detectors[i]
                 if binary and not d.handles_binary:
                     continue
@@ -316,6 +317,10 @@ def run_scan(
                 results.append(cache.examine(f, detectors, prefilter) if cache else examine(f, detectors, prefilter))
                 if progress:
                     progress.advance(1, f.size)
+        elif cache is None and pipeline.available():
+            results.extend(pipeline.examine_in_processes(
+                first, walker, walk_result, options.detectors, jobs, CHUNK, progress
+            ))
         else:
             import multiprocessing as mp
 

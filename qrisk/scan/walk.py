@@ -12,12 +12,14 @@ import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pathspec
 
 from qrisk.model import SkippedFile
 
 ALWAYS_SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
+_ALWAYS_SKIP_DIRS_B = frozenset(os.fsencode(n) for n in ALWAYS_SKIP_DIRS)
 
 
 def display(path_bytes: bytes) -> str:
@@ -25,9 +27,9 @@ def display(path_bytes: bytes) -> str:
     return path_bytes.decode("utf-8", errors="backslashreplace")
 
 
-@dataclass(frozen=True)
-class WalkedFile:
-    """A regular file to examine."""
+class WalkedFile(NamedTuple):
+    """A regular file to examine (a named tuple: built and pickled once per file, so
+    cheaper than a dataclass)."""
 
     path: bytes
     """Absolute path as bytes (exact, whatever the encoding)."""
@@ -165,22 +167,24 @@ def _walk_dir(
             result.skipped.append(SkippedFile(loc, _reason(exc), "cannot list folder"))
             continue
         subdirs = []
+        # locations are "<prefix>/<rel>" (or "<rel>"): one string prefix per folder
+        loc_base = _join(root.prefix, display(rel_dir)) + "/" if (root.prefix or rel_dir) else ""
+        check_ignored = bool(specs) or exclude_spec is not None
         for entry in entries:
-            name = os.fsencode(entry.name)
+            name = entry.name  # bytes: the folder was listed by a bytes path
             rel = rel_dir + b"/" + name if rel_dir else name
-            rel_s = display(rel)
-            loc = _join(root.prefix, rel_s)
+            loc = loc_base + display(name)
             try:
                 is_link = entry.is_symlink()
                 is_dir = entry.is_dir(follow_symlinks=True)
             except OSError as exc:
                 result.skipped.append(SkippedFile(loc, _reason(exc), ""))
                 continue
-            if is_dir and name.decode("utf-8", "replace") in ALWAYS_SKIP_DIRS:
+            if is_dir and name in _ALWAYS_SKIP_DIRS_B:
                 continue
-            if _ignored(rel, is_dir, specs, exclude_spec):
+            if check_ignored and _ignored(rel, is_dir, specs, exclude_spec):
                 continue
-            full = os.path.join(dir_b, name)
+            full = entry.path
             if is_link:
                 real = os.path.realpath(full)
                 if not os.path.exists(real):

@@ -12,7 +12,7 @@ symmetric keys; fingerprints are of the *public* key only.
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -62,6 +62,33 @@ class FileNote:
 DetectorOutput = Finding | FileNote
 
 
+@dataclass(frozen=True)
+class Gate:
+    """Which files a detector's :meth:`Detector.wants` can possibly accept, declared so the
+    engine can dispatch by table lookups instead of one ``wants`` call per file and detector.
+
+    A gate is a *superset*: ``wants`` is called only for files that pass it (any one test
+    below), and still decides. Names are the lower-case last path segment; the extension is
+    from its last dot (none for a dot-file); the parent is the lower-case name of the folder
+    holding the file. ``tests/scan/test_gates.py`` checks the superset property for every
+    built-in detector.
+    """
+
+    extensions: frozenset[str] = frozenset()
+    filenames: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+    """Name prefixes."""
+    parents: frozenset[str] = frozenset()
+    path_words: tuple[str, ...] = ()
+    """Substrings of the whole lower-case relative path."""
+    head_marks: tuple[bytes, ...] = ()
+    """Byte strings any of which in the first bytes of the file passes it."""
+    head_starts: tuple[bytes, ...] = ()
+    """Byte strings the file may start with."""
+    name_test: Callable[[str], bool] | None = None
+    """Last resort, called with the lower-case name."""
+
+
 class Detector(abc.ABC):
     """Base class of built-in detectors (registered in :mod:`qrisk.scan.detectors`)."""
 
@@ -75,6 +102,9 @@ class Detector(abc.ABC):
     name_only: ClassVar[bool] = False
     """True when :meth:`wants` depends only on the file name (``extensions``/``filenames``
     class sets): the engine then dispatches by lookup without calling it."""
+    gate: ClassVar[Gate | None] = None
+    """A superset of the files :meth:`wants` accepts (see :class:`Gate`); None: ask
+    ``wants`` about every file."""
     keywords: ClassVar[tuple[bytes, ...]] = ()
     """Prefilter: lower-case literals of which at least one must occur (case-insensitively)
     in a file for :meth:`detect` to run. The engine matches all detectors' keywords in one

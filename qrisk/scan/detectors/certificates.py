@@ -26,7 +26,7 @@ from cryptography.x509.oid import NameOID
 from qrisk.model import AssetKind, CertificateInfo, Confidence, KeyMaterial, Usage
 from qrisk.scan.detectors import _pem
 from qrisk.scan.detectors._pem import DerError, KeyFacts
-from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Finding
+from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Finding, Gate
 
 RULE_CERTIFICATE = "QR-X509-001"
 RULE_PKCS7 = "QR-X509-002"
@@ -98,6 +98,12 @@ class CertificateDetector(Detector):
         }
     )
     handles_binary = True
+
+    gate = Gate(
+        extensions=_CERT_EXTENSIONS | _PKCS12_EXTENSIONS | _EMBEDDING_EXTENSIONS,
+        head_marks=(_pem.BEGIN_MARK, _pem.B64_PEM_MARK),
+        head_starts=(bytes([_pem.SEQUENCE]),),  # DER
+    )
 
     def wants(self, path: str, head: bytes) -> bool:
         ext = _ext(path)

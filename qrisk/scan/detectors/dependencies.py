@@ -28,7 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from qrisk.model import AssetKind, Confidence, Usage
-from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Finding
+from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Finding, Gate
 
 LIBRARIES_SCHEMA = "qrisk.catalog.libraries/1"
 
@@ -297,6 +297,13 @@ class DependencyDetector(Detector):
     @property  # type: ignore[misc]
     def keywords(self) -> tuple[bytes, ...]:  # type: ignore[override]
         return _keywords()
+
+    gate = Gate(
+        filenames=frozenset(_MANIFESTS),
+        extensions=frozenset({".csproj", ".fsproj", ".vbproj", ".pom"}),
+        prefixes=("requirements", "constraints"),
+        path_words=("requirements",),
+    )
 
     def wants(self, path: str, head: bytes) -> bool:
         return manifest_kind(path) is not None

@@ -30,7 +30,7 @@ from typing import ClassVar
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from qrisk.model import Usage
-from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Finding
+from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Finding, Gate
 from qrisk.scan.detectors.configs import _yaml
 from qrisk.scan.detectors.configs import ciphersuites as cs
 from qrisk.scan.detectors.configs._common import Emitter, basename, lines_of, protocols_from_list
@@ -254,6 +254,8 @@ class IacDetector(Detector):
         b"sslprotocols", b"sslciphers", b"tlsminversion", b"mintlsversion", b"tls-min-version", b"tlsciphersuites",
         b"tls-cipher-suites", b"privatekey", b"curvepreferences",
     )
+
+    gate = Gate(extensions=frozenset({".tf", ".yaml", ".yml", ".json", ".template"}))
 
     def wants(self, path: str, head: bytes) -> bool:
         return basename(path).lower().endswith((".tf", ".yaml", ".yml", ".json", ".template"))

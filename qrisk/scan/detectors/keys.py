@@ -23,7 +23,7 @@ from qrisk.model import AssetKind, Confidence, KeyMaterial, Usage
 from qrisk.scan.detectors import _pem, _sshkey
 from qrisk.scan.detectors._pem import DerError, KeyFacts
 from qrisk.scan.detectors._sshkey import SshKeyError, SshPublicKey
-from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Finding
+from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Finding, Gate
 
 RULE_PRIVATE = "QR-KEY-001"
 RULE_PUBLIC = "QR-KEY-002"
@@ -117,6 +117,13 @@ class KeyDetector(Detector):
         }
     )
     handles_binary = True
+
+    gate = Gate(
+        extensions=_WANTED_EXTENSIONS | _EMBEDDING_EXTENSIONS,
+        prefixes=("authorized_keys", "known_hosts", "ssh_known_hosts", "id_", "ssh_host_", "identity"),  # _SSH_NAME_RE
+        head_marks=(_pem.BEGIN_MARK, _pem.B64_PEM_MARK, _sshkey.PPK_MARK, _RFC4716_MARK, b"AAAA"),
+        head_starts=(bytes([_pem.SEQUENCE]),),  # DER
+    )
 
     def wants(self, path: str, head: bytes) -> bool:
         name = _base(path)

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 from qrisk import catalog
 from qrisk.model import AssetKind, Confidence, KeyMaterial, Primitive, Usage
 from qrisk.scan.detectors import _pem
-from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Finding
+from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Finding, Gate
 from qrisk.scan.detectors.certificates import _certificate
 
 RULE_PRIVATE_KEY = "QR-KS-001"
@@ -434,6 +434,8 @@ class KeystoreDetector(Detector):
         }
     )
     handles_binary = True
+
+    gate = Gate(head_starts=(MAGIC_JKS.to_bytes(4, "big"), MAGIC_JCEKS.to_bytes(4, "big")))
 
     def wants(self, path: str, head: bytes) -> bool:
         if len(head) >= 4 and int.from_bytes(head[:4], "big") in (MAGIC_JKS, MAGIC_JCEKS):

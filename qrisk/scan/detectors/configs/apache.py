@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote
+from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Gate
 from qrisk.scan.detectors.configs import ciphersuites as cs
 from qrisk.scan.detectors.configs._common import Emitter, basename, conf_command, lines_of, parent
 
@@ -101,6 +101,12 @@ class ApacheDetector(Detector):
         }
     )
     keywords = (b"sslprotocol", b"sslciphersuite", b"sslopensslconfcmd", b"sslproxyprotocol", b"sslproxyciphersuite")
+
+    gate = Gate(
+        filenames=frozenset({"httpd.conf", "apache2.conf", "ssl.conf", "httpd-ssl.conf", ".htaccess"}),
+        extensions=frozenset({".conf", ".vhost"}),
+        parents=_FOLDERS,
+    )
 
     def wants(self, path: str, head: bytes) -> bool:
         name = basename(path).lower()

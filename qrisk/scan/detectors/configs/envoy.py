@@ -18,7 +18,7 @@ from typing import ClassVar
 
 from yaml.nodes import MappingNode
 
-from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote
+from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Gate
 from qrisk.scan.detectors.configs import _yaml
 from qrisk.scan.detectors.configs import ciphersuites as cs
 from qrisk.scan.detectors.configs._common import Emitter, basename, lines_of
@@ -51,6 +51,8 @@ class EnvoyDetector(Detector):
         }
     )
     keywords = (b"tls_params", b"tlsparams", b"minprotocolversion", b"ecdhcurves", b"ciphersuites")
+
+    gate = Gate(extensions=frozenset({".yaml", ".yml", ".json"}))
 
     def wants(self, path: str, head: bytes) -> bool:
         return basename(path).lower().endswith((".yaml", ".yml", ".json"))

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from qrisk.model import Usage
-from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote
+from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Gate
 from qrisk.scan.detectors.configs import ciphersuites as cs
 from qrisk.scan.detectors.configs._common import Emitter, basename, lines_of, strip_comment
 from qrisk.scan.detectors.configs.ciphersuites import Component
@@ -69,6 +69,8 @@ class HaproxyDetector(Detector):
     )
     keywords = (b"ssl-default-", b"ciphers", b"ssl-min-ver", b"curves", b"ecdhe", b"force-tlsv", b"default-dh-param",
                 b"sigalgs")
+
+    gate = Gate(extensions=frozenset({".cfg"}), path_words=("haproxy",))
 
     def wants(self, path: str, head: bytes) -> bool:
         name = basename(path).lower()

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from qrisk.model import AssetKind, Confidence, Usage
-from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Finding
+from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Finding, Gate
 from qrisk.scan.detectors.configs import ciphersuites as cs
 from qrisk.scan.detectors.configs._common import Emitter, basename, lines_of, parent, snippet, strip_comment
 
@@ -44,6 +44,12 @@ class IpsecDetector(Detector):
         }
     )
     keywords = (b"ike", b"esp", b"proposals", b"phase2alg", b"authby", b"auth", b"keyexchange", b"version")
+
+    gate = Gate(
+        filenames=frozenset({"ipsec.conf", "swanctl.conf"}),
+        extensions=frozenset({".swanctl", ".ipsec"}),
+        parents=frozenset({"ipsec.d", "conf.d", "swanctl", "strongswan", "libreswan"}),
+    )
 
     def wants(self, path: str, head: bytes) -> bool:
         name = basename(path).lower()

@@ -22,7 +22,7 @@ from typing import ClassVar
 
 from qrisk import catalog
 from qrisk.model import Primitive, Usage
-from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote
+from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Gate
 from qrisk.scan.detectors.configs import ciphersuites as cs
 from qrisk.scan.detectors.configs._common import Emitter, basename, lines_of, protocols_from_list
 from qrisk.scan.detectors.configs.ciphersuites import Component
@@ -95,6 +95,11 @@ class JavaSecurityDetector(Detector):
         }
     )
     keywords = (b"jdk.tls.", b"https.protocols", b"https.ciphersuites", b"jdk.security.provider.preferred")
+
+    gate = Gate(
+        filenames=frozenset({"java.security", "jvm.options", "jvm.config", ".jvmopts", "setenv.sh", "setenv.bat"}),
+        extensions=frozenset({".security", ".properties"}),
+    )
 
     def wants(self, path: str, head: bytes) -> bool:
         name = basename(path).lower()

@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from qrisk.model import Usage
-from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote
+from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Gate
 from qrisk.scan.detectors.configs import ciphersuites as cs
 from qrisk.scan.detectors.configs._common import Emitter, basename, lines_of, parent
 from qrisk.scan.detectors.configs.ciphersuites import Component
@@ -98,6 +98,10 @@ class PostfixDetector(_MailBase):
     keywords = (b"_tls_protocols", b"_tls_mandatory_protocols", b"_cipherlist", b"tls_eecdh_", b"tls_ffdhe_",
                 b"_fingerprint_digest")
 
+    gate = Gate(
+        filenames=frozenset({"main.cf", "master.cf"}), prefixes=("main.cf.", "master.cf."), parents=frozenset({"postfix"})
+    )
+
     def wants(self, path: str, head: bytes) -> bool:
         name = basename(path).lower()
         return name in ("main.cf", "master.cf") or name.startswith(("main.cf.", "master.cf.")) or (
@@ -158,6 +162,8 @@ class DovecotDetector(_MailBase):
         }
     )
     keywords = (b"ssl_min_protocol", b"ssl_protocols", b"ssl_cipher_list", b"ssl_cipher_suites", b"ssl_curve_list")
+
+    gate = Gate(extensions=frozenset({".conf"}), path_words=("dovecot",))
 
     def wants(self, path: str, head: bytes) -> bool:
         name = basename(path).lower()

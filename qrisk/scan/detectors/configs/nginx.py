@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import ClassVar
 
-from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote
+from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Gate
 from qrisk.scan.detectors.configs import ciphersuites as cs
 from qrisk.scan.detectors.configs._common import (
     Emitter,
@@ -84,6 +84,8 @@ class NginxDetector(Detector):
         }
     )
     keywords = (b"ssl_protocols", b"ssl_ciphers", b"ssl_ecdh_curve", b"ssl_conf_command")
+
+    gate = Gate(extensions=frozenset({".conf", ".nginx", ".vhost"}), prefixes=("nginx",), parents=_FOLDERS)
 
     def wants(self, path: str, head: bytes) -> bool:
         name = basename(path).lower()

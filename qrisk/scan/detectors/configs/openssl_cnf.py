@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from qrisk.model import Usage
-from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote
+from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Gate
 from qrisk.scan.detectors.configs import ciphersuites as cs
 from qrisk.scan.detectors.configs._common import (
     Emitter,
@@ -55,6 +55,8 @@ class OpenSslConfDetector(Detector):
     )
     keywords = (b"minprotocol", b"cipherstring", b"ciphersuites", b"groups", b"curves", b"signaturealgorithms",
                 b"default_md", b"default_bits", b"signer_digest", b"digests", b"ess_cert_id_alg", b"protocol")
+
+    gate = Gate(extensions=frozenset({".cnf"}), prefixes=("openssl",))
 
     def wants(self, path: str, head: bytes) -> bool:
         name = basename(path).lower()

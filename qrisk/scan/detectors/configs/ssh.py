@@ -17,7 +17,7 @@ from types import MappingProxyType
 from typing import ClassVar
 
 from qrisk.model import Usage
-from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote
+from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Gate
 from qrisk.scan.detectors.configs import ciphersuites as cs
 from qrisk.scan.detectors.configs._common import Emitter, basename, lines_of, parent, strip_comment
 from qrisk.scan.detectors.configs.ciphersuites import Component
@@ -69,6 +69,12 @@ class SshConfigDetector(Detector):
     )
     keywords = (b"kexalgorithms", b"ciphers", b"macs", b"hostkeyalgorithms", b"pubkeyaccepted", b"casignaturealgorithms",
                 b"hostbased")
+
+    gate = Gate(
+        prefixes=("sshd_config", "ssh_config"),
+        filenames=frozenset({"config"}),
+        parents=frozenset({"sshd_config.d", "ssh_config.d"}),
+    )
 
     def wants(self, path: str, head: bytes) -> bool:
         name = basename(path).lower()

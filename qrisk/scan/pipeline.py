@@ -1,0 +1,153 @@
+"""Parallel examination with the walk in its own process.
+
+A ``ProcessPoolExecutor`` fed from the scanning process starves: its queue-management
+and feeder threads need the GIL that the walk holds, so the workers wait for work (on two
+cores a pool of two was barely faster than one process). Here the walk continues in a
+forked *walker* process that writes batches of files straight into a pipe the *examiner*
+processes read from; examiners write their results into a second pipe the scanning
+process reads, reorders by batch number and hands on in walk order — so the inventory is
+the same whatever the number of processes. No thread is involved; full pipes are the
+back-pressure.
+
+Only with the ``fork`` start method (Linux, and the BSDs): the walker inherits the
+half-consumed walk generator. Elsewhere :func:`available` is False and the engine uses
+its process pool.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import signal
+from collections.abc import Callable, Iterator
+from multiprocessing.queues import SimpleQueue
+from typing import TYPE_CHECKING, Any
+
+from qrisk.errors import QriskError
+from qrisk.scan.walk import WalkedFile, WalkResult
+
+if TYPE_CHECKING:
+    from qrisk.scan.detectors import Detector
+    from qrisk.scan.engine import FileResult, ProgressObserver
+
+# seconds between liveness checks of the child processes while waiting for results
+_POLL_S = 0.5
+
+
+class ScanWorkerError(QriskError):
+    """A scan process died (killed, or out of memory)."""
+
+
+def available() -> bool:
+    return "fork" in mp.get_all_start_methods()
+
+
+def _quiet_child() -> None:
+    # Ctrl-C reaches the whole process group; the scanning process stops the children.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _walker(
+    files: Iterator[WalkedFile], walk_result: WalkResult, first_seq: int, batch_size: int, n_examiners: int,
+    tasks: SimpleQueue[Any], results: SimpleQueue[Any],
+) -> None:
+    _quiet_child()
+    seq = first_seq
+    batch: list[WalkedFile] = []
+    for f in files:
+        batch.append(f)
+        if len(batch) >= batch_size:
+            tasks.put((seq, batch))
+            results.put(("found", len(batch)))
+            seq, batch = seq + 1, []
+    if batch:
+        tasks.put((seq, batch))
+        results.put(("found", len(batch)))
+        seq += 1
+    for _ in range(n_examiners):
+        tasks.put(None)
+    results.put(("walked", seq, walk_result))
+
+
+def _examiner(
+    factory: Callable[[], list[Detector]], tasks: SimpleQueue[Any], results: SimpleQueue[Any]
+) -> None:
+    _quiet_child()
+    from qrisk.scan.engine import examine
+    from qrisk.scan.prefilter import Prefilter
+
+    detectors = factory()
+    prefilter = Prefilter(detectors)
+    while (item := tasks.get()) is not None:
+        seq, batch = item
+        results.put(("examined", seq, [examine(f, detectors, prefilter) for f in batch]))
+
+
+def examine_in_processes(
+    first: list[WalkedFile],
+    rest: Iterator[WalkedFile],
+    walk_result: WalkResult,
+    factory: Callable[[], list[Detector]],
+    jobs: int,
+    batch_size: int,
+    progress: ProgressObserver | None = None,
+) -> Iterator[FileResult]:
+    """Examine ``first`` then the files ``rest`` yields, in ``jobs`` processes; yield the
+    results in walk order. The rest of the walk happens in a child process; its skips
+    and file count are copied into ``walk_result`` when it ends."""
+    ctx = mp.get_context("fork")
+    tasks: SimpleQueue[Any] = ctx.SimpleQueue()
+    results: SimpleQueue[Any] = ctx.SimpleQueue()
+    first_batches = [first[i:i + batch_size] for i in range(0, len(first), batch_size)]
+    examiners = [ctx.Process(target=_examiner, args=(factory, tasks, results), daemon=True) for _ in range(jobs)]
+    for p in examiners:
+        p.start()
+    walker = ctx.Process(
+        target=_walker, args=(rest, walk_result, len(first_batches), batch_size, jobs, tasks, results), daemon=True
+    )
+    procs = [walker, *examiners]
+    try:
+        walker.start()
+        for seq, batch in enumerate(first_batches):
+            tasks.put((seq, batch))
+            if progress:
+                progress.discovered(len(batch))
+        pending: dict[int, list[FileResult]] = {}
+        next_seq, total = 0, None
+        while total is None or next_seq < total:
+            if not results._reader.poll(_POLL_S):  # type: ignore[attr-defined]
+                dead = [p for p in procs if p.exitcode not in (None, 0)]
+                if dead or (walker.exitcode == 0 and total is None and not results._reader.poll(0)):  # type: ignore[attr-defined]
+                    raise ScanWorkerError(
+                        "a scan process died (exit code "
+                        + ", ".join(str(p.exitcode) for p in dead or [walker])
+                        + "); no result was written. Out of memory? Try --jobs 1."
+                    )
+                continue
+            msg = results.get()
+            if msg[0] == "examined":
+                pending[msg[1]] = msg[2]
+                while next_seq in pending:
+                    batch_results = pending.pop(next_seq)
+                    next_seq += 1
+                    if progress:
+                        progress.advance(len(batch_results), sum(r.nbytes for r in batch_results))
+                    yield from batch_results
+            elif msg[0] == "found":
+                if progress:
+                    progress.discovered(msg[1])
+            else:  # walked
+                total = msg[1]
+                done: WalkResult = msg[2]
+                walk_result.skipped[:] = done.skipped
+                walk_result.files_seen = done.files_seen
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            p.join()
+        tasks.close()
+        results.close()
+
+
+__all__ = ["ScanWorkerError", "available", "examine_in_processes"]
