@@ -5,7 +5,6 @@ to a formatter. Exit codes: 0 ok, 1 a ``--fail-on`` threshold was hit, 2 usage o
 from __future__ import annotations
 
 import logging
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ import click
 import qrisk
 from qrisk.clicommon import EXIT_FINDINGS, QriskGroup, emit, output_options, resolve_format
 from qrisk.model import Inventory, QuantumStatus, inventory_to_json
-from qrisk.store import StoreError, default_db_path
+from qrisk.store import default_db_path
 
 FAIL_ON = {
     "classically-broken": QuantumStatus.CLASSICALLY_BROKEN.severity,
@@ -135,6 +134,8 @@ def fail_on_hit(inventory: Inventory, threshold: str | None) -> bool:
 
 def endpoint_list(endpoints: tuple[str, ...], endpoints_file: str | None) -> tuple[str, ...]:
     """``--endpoint`` values and ``--endpoints FILE`` lines, validated (InputError names the line)."""
+    if not endpoints and not endpoints_file:
+        return ()
     from qrisk.scan.network.probe import parse_endpoint, read_endpoints_file
 
     out = [parse_endpoint(e).location for e in endpoints]
@@ -220,18 +221,13 @@ def scan(
     if not targets and not eps and not manifest:
         raise click.UsageError("give a TARGET, --manifest, --endpoint or --endpoints")
     history_db = db or (str(default_db_path()) if save else None)
-    try:
-        inventory = scan_inventory(
-            targets, manifest=manifest, excludes=excludes, use_gitignore=not no_gitignore,
-            max_file_size=max_file_size, jobs=jobs, quiet=quiet, endpoints=eps, endpoint_timeout_s=endpoint_timeout,
-            endpoint_concurrency=concurrency, endpoint_retries=retries, probe=not no_probe,
-            db=history_db, incremental=incremental, dask=dask,
-        )
-    except sqlite3.DatabaseError as exc:
-        if history_db is None:
-            raise
-        # damage past the header shows only when the store first writes: one line, not a traceback
-        raise StoreError(f"{history_db}: not a usable qrisk database: {' '.join(str(exc).split())}") from None
+    # a damaged, busy or foreign history database is a StoreError (qrisk.store): one line, exit 2
+    inventory = scan_inventory(
+        targets, manifest=manifest, excludes=excludes, use_gitignore=not no_gitignore,
+        max_file_size=max_file_size, jobs=jobs, quiet=quiet, endpoints=eps, endpoint_timeout_s=endpoint_timeout,
+        endpoint_concurrency=concurrency, endpoint_retries=retries, probe=not no_probe,
+        db=history_db, incremental=incremental, dask=dask,
+    )
     emit(render_inventory(inventory, fmt, color=output is None and sys.stdout.isatty()), output)
     if report_dir is not None:
         # scan -> assess -> plan -> report, with every shipped policy and the default CRQC curve; with a

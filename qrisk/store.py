@@ -163,7 +163,13 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def connect(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Connection:
-    """Open (and create or migrate) the history database; WAL mode, foreign keys on."""
+    """Open (and create or migrate) the history database; WAL mode, foreign keys on.
+
+    Every SQLite error on the returned connection, also one found later while reading or
+    writing (pages damaged past the header show only then), is a :class:`StoreError` naming
+    the file (:func:`store_error`). An existing SQLite file that holds other tables is
+    refused without being written to.
+    """
     p = Path(path).expanduser()
     if not p.exists():
         if not create:
@@ -175,8 +181,17 @@ def connect(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Con
     try:
         # isolation_level=None: no implicit transactions; every write below opens its own
         # BEGIN IMMEDIATE … COMMIT, so what is committed together is explicit.
-        conn = sqlite3.connect(p, timeout=60.0, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(
+            p, timeout=60.0, isolation_level=None, check_same_thread=False, factory=_Connection
+        )
+    except sqlite3.DatabaseError as exc:
+        raise store_error(p, exc) from exc
+    assert isinstance(conn, _Connection)
+    conn.path = p
+    try:
         conn.execute("PRAGMA busy_timeout = 60000")
+        # before anything writes: switching to WAL alone rewrites the file header
+        _check_ours(conn, p)
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":  # pragma: no cover - e.g. a network file system
             raise StoreError(f"{p}: SQLite cannot use WAL mode here (journal_mode={mode})")
@@ -185,9 +200,111 @@ def connect(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Con
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         _migrate(conn, p)
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{p}: not a usable qrisk database: {exc}") from None
+    except BaseException:
+        conn.close()
+        raise
     return conn
+
+
+def _check_ours(conn: sqlite3.Connection, path: Path) -> None:
+    """Refuse a SQLite database some other program made: qrisk initialises only an empty one."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    names = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    if not names and version == 0:
+        return  # new or empty: _migrate creates the schema
+    if version == 0 or "meta" not in names:
+        detail = "it holds other tables" if names else f"schema version {version} without qrisk's tables"
+        raise StoreError(f"{path}: not a qrisk database ({detail})")
+
+
+# SQLite's primary result codes (the low byte of an extended code) that say something other
+# than "this file is damaged or not a database"
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+_NO_WRITE = (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR)
+
+
+def store_error(path: str | os.PathLike[str], exc: sqlite3.Error) -> StoreError:
+    """The one-line :class:`StoreError` for a SQLite error on the database at ``path``."""
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    if primary in _BUSY:
+        return StoreError(
+            f"{path}: the database is in use by another process ({message}); try again when it has finished"
+        )
+    if primary in _NO_WRITE:
+        return StoreError(f"{path}: cannot read or write the database: {message}")
+    if primary == sqlite3.SQLITE_CANTOPEN:
+        return StoreError(f"{path}: cannot open the database: {message}")
+    return StoreError(f"{path}: not a usable qrisk database: {message}")
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose SQLite errors, also those met while stepping through rows, are
+    :class:`StoreError` (a ``ProgrammingError`` is a bug in qrisk and stays one)."""
+
+    def _error(self, exc: sqlite3.DatabaseError) -> BaseException:
+        if isinstance(exc, sqlite3.ProgrammingError):
+            return exc
+        return store_error(getattr(self.connection, "path", "the history database"), exc)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _Cursor:
+        try:
+            super().execute(sql, parameters)
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from exc
+        return self
+
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Any], /) -> _Cursor:
+        try:
+            super().executemany(sql, seq_of_parameters)
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from exc
+        return self
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from exc
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        try:
+            return super().fetchmany(self.arraysize if size is None else size)
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from exc
+
+    def fetchall(self) -> list[Any]:
+        try:
+            return super().fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from exc
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from exc
+
+
+class _Connection(sqlite3.Connection):
+    """The history database's connection (made by :func:`connect`): statements run on a
+    :class:`_Cursor`, so a damaged or busy database is a :class:`StoreError` wherever it
+    shows, in the store and in the per-file cache (:mod:`qrisk.scan.cache`) alike."""
+
+    path: Path
+
+    def cursor(self, factory: Any = None) -> Any:
+        """A :class:`_Cursor`, unless another ``factory`` is given."""
+        return super().cursor(factory or _Cursor)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> _Cursor:
+        cursor: _Cursor = self.cursor()
+        return cursor.execute(sql, parameters)
+
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Any], /) -> _Cursor:
+        cursor: _Cursor = self.cursor()
+        return cursor.executemany(sql, seq_of_parameters)
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
@@ -217,10 +334,14 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite may have rolled back already (after some I/O and corruption errors); a failed
+        # ROLLBACK must not hide the error that caused it
+        if conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error, StoreError):
+                conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 # --------------------------------------------------------------------------- process identity
@@ -704,7 +825,11 @@ class Store:
 
     def trend(self, systems: Iterable[str] | None = None) -> list[TrendPoint]:
         """Per complete scan and system: vulnerable, weakened, safe and unknown asset counts,
-        oldest scan first (the HTML report's trend section)."""
+        oldest scan first (the HTML report's trend section).
+
+        Every complete scan is there: one point per system it has assets in, and a point of
+        zeros for system ``""`` when it has no assets at all. With ``systems``, every complete
+        scan has one point per system asked for (zeros where that system has no assets)."""
         complete = {r.scan_id: r for r in self.scans() if r.status == "complete"}
         wanted = set(systems) if systems is not None else None
         counts: dict[tuple[int, str], dict[str, int]] = {}
@@ -715,6 +840,13 @@ class Store:
             if scan_id not in complete or (wanted is not None and system not in wanted):
                 continue
             counts.setdefault((scan_id, system), {})[status] = n
+        if wanted is not None:
+            for scan_id in complete:
+                for system in wanted:
+                    counts.setdefault((scan_id, system), {})
+        else:
+            for scan_id in complete.keys() - {scan_id for scan_id, _ in counts}:
+                counts[(scan_id, "")] = {}  # a complete scan that found no assets
         points = []
         for (scan_id, system), by_status in sorted(counts.items()):
             vulnerable = sum(by_status.get(s, 0) for s in VULNERABLE)
@@ -873,5 +1005,6 @@ __all__ = [
     "connect",
     "default_db_path",
     "diff_to_dict",
+    "store_error",
     "trend_to_dict",
 ]

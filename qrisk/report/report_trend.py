@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qrisk.store import Store, StoreError, TrendPoint
+from qrisk.store import Store, TrendPoint
 
 TOP_SYSTEMS = 10
 """Systems drawn as their own line (by latest count); the rest are summed as "others"."""
@@ -41,31 +40,24 @@ class TrendSection:
     database: str
     """The database's file name (the page never shows the folder it lives in)."""
     scans: tuple[TrendScan, ...]
-    """Every complete scan, oldest first (also those with no assets, which ``Store.trend`` omits)."""
+    """Every complete scan, oldest first (with its targets, which the points do not carry)."""
     points: tuple[TrendPoint, ...]
 
 
 def load_trend(db: str | os.PathLike[str]) -> TrendSection:
     """Read the trend from an existing history database.
 
-    Raises :class:`StoreError` (one line, exit 2 in the CLI) when the file is missing, is not a
-    qrisk database, or is damaged.
+    Raises :class:`qrisk.store.StoreError` (one line, exit 2 in the CLI) when the file is missing,
+    is not a qrisk database, or is damaged.
     """
     path = Path(db).expanduser()
-    try:
-        with Store(path, create=False) as store:
-            records = store.scans()
-            points = store.trend()
-    except sqlite3.DatabaseError as exc:  # damage found past the header, while reading
-        raise StoreError(f"{path}: not a usable qrisk database: {_one_line(exc)}") from None
+    with Store(path, create=False) as store:
+        records = store.scans()
+        points = store.trend()
     scans = tuple(
         TrendScan(r.scan_id, r.finished or r.started, r.targets) for r in records if r.status == "complete"
     )
     return TrendSection(database=path.name, scans=scans, points=tuple(points))
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def rank_systems(points: Sequence[TrendPoint], last_scan: int) -> list[str]:
@@ -87,11 +79,14 @@ def trend_data(section: TrendSection | None, *, top: int = TOP_SYSTEMS) -> dict[
     if section is None:
         return None
     scans = section.scans
+    # the point of zeros for system "" that Store.trend() gives a scan without assets marks
+    # that scan (which `scans` holds anyway): it adds no count, and no line
+    points = [p for p in section.points if p.system or p.total]
     out: dict[str, Any] = {
         "database": section.database,
         "complete_scans": len(scans),
         "min_scans": MIN_SCANS,
-        "systems": len({p.system for p in section.points}),
+        "systems": len({p.system for p in points}),
         "scans": {"id": [], "finished": [], "targets": []},
         "series": [],
         "others": None,
@@ -101,11 +96,11 @@ def trend_data(section: TrendSection | None, *, top: int = TOP_SYSTEMS) -> dict[
         return out
     column = {s.scan_id: i for i, s in enumerate(scans)}
     values: dict[str, list[int]] = {}
-    for p in section.points:
+    for p in points:
         i = column.get(p.scan_id)
         if i is not None:
             values.setdefault(p.system, [0] * len(scans))[i] = p.vulnerable
-    ranked = rank_systems(section.points, scans[-1].scan_id)
+    ranked = rank_systems(points, scans[-1].scan_id)
     shown = ranked if len(ranked) <= top + 1 else ranked[:top]
     rest = ranked[len(shown):]
     out["scans"] = {

@@ -130,11 +130,17 @@ def test_trend_data_shows_every_system_when_one_would_be_left_over() -> None:
 
 
 def test_trend_data_counts_a_scan_without_assets_as_zero() -> None:
-    # Store.trend() has no point for a complete scan with no assets; the scan still has its step
-    points = (_point(1, "a", 3), _point(3, "a", 1))
+    # Store.trend() gives a complete scan with no assets one point of zeros for system "": the
+    # scan has its step on every line, and that point adds no line of its own
+    points = (_point(1, "a", 3), _point(2, "", 0), _point(3, "a", 1))
     data = trend_data(TrendSection("h.db", _scans(1, 2, 3), points))
     assert data is not None
     assert data["series"] == [{"system": "a", "values": [3, 0, 1]}] and data["total"] == [3, 0, 1]
+    assert data["systems"] == 1
+    # a system missing from one scan counts 0 there
+    gap = trend_data(TrendSection("h.db", _scans(1, 2, 3), (_point(1, "a", 3), _point(2, "b", 2), _point(3, "a", 1))))
+    assert gap is not None
+    assert gap["series"] == [{"system": "a", "values": [3, 0, 1]}, {"system": "b", "values": [0, 2, 0]}]
 
 
 def test_trend_data_without_history() -> None:
