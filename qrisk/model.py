@@ -450,12 +450,22 @@ def make_asset_id(
 T = TypeVar("T")
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _encode(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(value):
-            out[f.name] = _encode(getattr(value, f.name))
-        return out
+    # dispatch on the exact type first: an inventory has ~10^5 nodes, mostly scalars
+    cls = type(value)
+    if cls in _SCALARS:
+        return value
+    names = _FIELD_NAMES.get(cls)
+    if names is None and dataclasses.is_dataclass(cls):
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    if names is not None:
+        return {n: _encode(getattr(value, n)) for n in names}
+    if cls is tuple or cls is list:
+        return [_encode(v) for v in value]
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dt.datetime):

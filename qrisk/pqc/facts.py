@@ -15,8 +15,9 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from qrisk.catalog import safe_load as fast_yaml
 
 PQC_SCHEMA = "qrisk.catalog.pqc/1"
 
@@ -206,7 +207,7 @@ def parse_facts(data: Any) -> dict[str, PqcFacts]:
 def all_facts() -> MappingProxyType[str, PqcFacts]:
     """The shipped facts by id (cached)."""
     text = resources.files("qrisk.catalog").joinpath("pqc.yaml").read_text(encoding="utf-8")
-    return MappingProxyType(parse_facts(yaml.safe_load(text)))
+    return MappingProxyType(parse_facts(fast_yaml(text)))
 
 
 def facts(algorithm_id: str) -> PqcFacts:

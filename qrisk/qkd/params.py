@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from qrisk.catalog import safe_load as fast_yaml
 
 QKD_CATALOG_SCHEMA = "qrisk.catalog.qkd/1"
 
@@ -208,4 +209,4 @@ def parse_qkd_catalog(data: Any) -> QkdCatalog:
 def qkd_catalog() -> QkdCatalog:
     """The shipped QKD catalog (cached)."""
     text = resources.files("qrisk.catalog").joinpath("qkd.yaml").read_text(encoding="utf-8")
-    return parse_qkd_catalog(yaml.safe_load(text))
+    return parse_qkd_catalog(fast_yaml(text))

@@ -31,6 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from qrisk.catalog import normalise, retention_class
+from qrisk.catalog import safe_load as fast_yaml
 from qrisk.errors import InputError
 from qrisk.model import AssetKind, Primitive, QuantumStatus, Usage
 from qrisk.risk.crqc import years_between
@@ -255,7 +256,7 @@ def shipped_policies() -> dict[str, PolicyFile]:
     folder = resources.files("qrisk.catalog").joinpath("policies")
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith((".yaml", ".yml")):
-            pol = parse_policy(yaml.safe_load(entry.read_text(encoding="utf-8")), f"policies/{entry.name}")
+            pol = parse_policy(fast_yaml(entry.read_text(encoding="utf-8")), f"policies/{entry.name}")
             out[pol.id] = pol
     return out
 

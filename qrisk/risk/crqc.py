@@ -38,6 +38,7 @@ import yaml
 from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from qrisk.catalog import safe_load as fast_yaml
 from qrisk.errors import InputError
 
 CRQC_SCHEMA = "qrisk.crqc/1"
@@ -459,7 +460,7 @@ def shipped_curves() -> dict[str, CurveFile]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith((".yaml", ".yml")):
             continue
-        cf = parse_curve_file(yaml.safe_load(entry.read_text(encoding="utf-8")), f"crqc/{entry.name}")
+        cf = parse_curve_file(fast_yaml(entry.read_text(encoding="utf-8")), f"crqc/{entry.name}")
         out[cf.id] = cf
     return out
 

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qrisk.catalog import UNKNOWN, AlgorithmCatalog, algorithms, normalise, retention_class
+from qrisk.catalog import safe_load as fast_yaml
 from qrisk.errors import InputError
 from qrisk.model import Criticality, Inventory, MigrationEffort, Primitive, QuantumStatus, System, Usage
 
@@ -196,7 +196,7 @@ def parse_migration_priors(data: Any, where: str = "migration.yaml") -> Migratio
 def migration_priors() -> MigrationPriors:
     """The shipped priors (cached)."""
     text = resources.files("qrisk.catalog").joinpath("migration.yaml").read_text(encoding="utf-8")
-    return parse_migration_priors(yaml.safe_load(text))
+    return parse_migration_priors(fast_yaml(text))
 
 
 # --------------------------------------------------------------------------- years and classes

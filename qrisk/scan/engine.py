@@ -297,6 +297,7 @@ def run_scan(
 
         recorder, cache = open_scan_history(options, plan.targets, started)
     results: list[FileResult] = recorder.results if recorder else []
+    clean_tally = [0, 0]  # files scanned and found clean that are not in ``results``: count, bytes
     jobs = options.jobs if options.jobs and options.jobs > 0 else (os.cpu_count() or 1)
     if progress:
         progress.start(0, 0)
@@ -318,8 +319,9 @@ def run_scan(
                 if progress:
                     progress.advance(1, f.size)
         elif cache is None and pipeline.available():
+            detectors = options.detectors()
             results.extend(pipeline.examine_in_processes(
-                first, walker, walk_result, options.detectors, jobs, CHUNK, progress
+                first, walker, walk_result, detectors, Prefilter(detectors), jobs, CHUNK, clean_tally, progress
             ))
         else:
             import multiprocessing as mp
@@ -353,10 +355,15 @@ def run_scan(
     skipped = list(plan.notes) + walk_result.skipped
     for r in results:
         skipped.extend(r.notes)
-    from qrisk.scan.network.probe import network_detectors, protocol_quantum_status
+    rule_owners: list[Detector] = options.detectors()
+    if endpoint_results:  # the network code is imported only when endpoints were probed
+        from qrisk.scan.network.probe import network_detectors
 
-    assets = build_assets(results, root_systems, [*options.detectors(), *network_detectors()])  # type: ignore[list-item]
+        rule_owners.extend(network_detectors())  # type: ignore[arg-type]
+    assets = build_assets(results, root_systems, rule_owners)
     if endpoint_results:
+        from qrisk.scan.network.probe import protocol_quantum_status
+
         # A protocol asset's status is that of the key exchange the endpoint negotiates.
         status = {r.location: protocol_quantum_status(r) for r in endpoint_results}
         assets = [
@@ -379,8 +386,8 @@ def run_scan(
             started=started,
             finished=finished,
             files_seen=walk_result.files_seen,
-            files_scanned=sum(1 for r in results if r.scanned),
-            bytes_scanned=sum(r.nbytes for r in results),
+            files_scanned=sum(1 for r in results if r.scanned) + clean_tally[0],
+            bytes_scanned=sum(r.nbytes for r in results) + clean_tally[1],
             tool="qrisk",
             tool_version=qrisk.__version__,
             organisation=manifest.organisation if manifest else "",
@@ -397,12 +404,14 @@ def probe_endpoints_of(
 ) -> list[EndpointResult]:
     """Probe ``options.endpoints`` and the manifest's endpoints; append one FileResult per
     endpoint, whose root index points at the endpoint's system in ``root_systems``."""
-    from qrisk.scan.network.probe import ProbeOptions, parse_endpoint, probe_endpoints
-
     if not options.probe_endpoints:
         plan.notes.extend(SkippedFile(e, "not-probed", "--no-probe given") for e in options.endpoints)
         plan.notes.extend(SkippedFile(e, "not-probed", f"system {s}: --no-probe given") for e, s in plan.endpoints)
         return []
+    if not options.endpoints and not plan.endpoints:
+        return []
+    from qrisk.scan.network.probe import ProbeOptions, parse_endpoint, probe_endpoints
+
     system_of: dict[str, str | None] = {}
     wanted = []
     for text, system in [*((e, None) for e in options.endpoints), *plan.endpoints]:

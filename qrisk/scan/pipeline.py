@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from multiprocessing.queues import SimpleQueue
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from qrisk.scan.walk import WalkedFile, WalkResult
 if TYPE_CHECKING:
     from qrisk.scan.detectors import Detector
     from qrisk.scan.engine import FileResult, ProgressObserver
+    from qrisk.scan.prefilter import Prefilter
 
 # seconds between liveness checks of the child processes while waiting for results
 _POLL_S = 0.5
@@ -69,36 +70,47 @@ def _walker(
 
 
 def _examiner(
-    factory: Callable[[], list[Detector]], tasks: SimpleQueue[Any], results: SimpleQueue[Any]
+    detectors: list[Detector], prefilter: Prefilter, tasks: SimpleQueue[Any], results: SimpleQueue[Any]
 ) -> None:
     _quiet_child()
     from qrisk.scan.engine import examine
-    from qrisk.scan.prefilter import Prefilter
 
-    detectors = factory()
-    prefilter = Prefilter(detectors)
     while (item := tasks.get()) is not None:
         seq, batch = item
-        results.put(("examined", seq, [examine(f, detectors, prefilter) for f in batch]))
+        # most files are scanned and clean: they travel back as two numbers, not as objects
+        kept, clean, clean_bytes = [], 0, 0
+        for f in batch:
+            r = examine(f, detectors, prefilter)
+            if r.findings or r.notes or not r.scanned:
+                kept.append(r)
+            else:
+                clean += 1
+                clean_bytes += r.nbytes
+        results.put(("examined", seq, kept, clean, clean_bytes))
 
 
 def examine_in_processes(
     first: list[WalkedFile],
     rest: Iterator[WalkedFile],
     walk_result: WalkResult,
-    factory: Callable[[], list[Detector]],
+    detectors: list[Detector],
+    prefilter: Prefilter,
     jobs: int,
     batch_size: int,
+    tally: list[int],
     progress: ProgressObserver | None = None,
 ) -> Iterator[FileResult]:
     """Examine ``first`` then the files ``rest`` yields, in ``jobs`` processes; yield the
-    results in walk order. The rest of the walk happens in a child process; its skips
-    and file count are copied into ``walk_result`` when it ends."""
+    results in walk order — except files that were scanned and hold nothing, which are only
+    counted into ``tally`` ([files, bytes]). The rest of the walk happens in a child process; its skips
+    and file count are copied into ``walk_result`` when it ends. The examiners inherit
+    ``detectors`` and ``prefilter`` built here (building them costs ≈0.4 s of CPU per
+    process: catalogs, compiled patterns)."""
     ctx = mp.get_context("fork")
     tasks: SimpleQueue[Any] = ctx.SimpleQueue()
     results: SimpleQueue[Any] = ctx.SimpleQueue()
     first_batches = [first[i:i + batch_size] for i in range(0, len(first), batch_size)]
-    examiners = [ctx.Process(target=_examiner, args=(factory, tasks, results), daemon=True) for _ in range(jobs)]
+    examiners = [ctx.Process(target=_examiner, args=(detectors, prefilter, tasks, results), daemon=True) for _ in range(jobs)]
     for p in examiners:
         p.start()
     walker = ctx.Process(
@@ -125,13 +137,15 @@ def examine_in_processes(
                 continue
             msg = results.get()
             if msg[0] == "examined":
-                pending[msg[1]] = msg[2]
+                _, seq, kept, clean, clean_bytes = msg
+                tally[0] += clean
+                tally[1] += clean_bytes
+                if progress:
+                    progress.advance(len(kept) + clean, clean_bytes + sum(r.nbytes for r in kept))
+                pending[seq] = kept
                 while next_seq in pending:
-                    batch_results = pending.pop(next_seq)
+                    yield from pending.pop(next_seq)
                     next_seq += 1
-                    if progress:
-                        progress.advance(len(batch_results), sum(r.nbytes for r in batch_results))
-                    yield from batch_results
             elif msg[0] == "found":
                 if progress:
                     progress.discovered(msg[1])

@@ -24,9 +24,9 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 from xml.parsers import expat
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from qrisk import catalog
 from qrisk.model import AssetKind, Confidence, Usage
 from qrisk.scan.detectors.base import Detector, DetectorOutput, FileNote, Finding, Gate
 
@@ -144,7 +144,7 @@ def parse_libraries(data: Any) -> dict[tuple[str, str], Library]:
 def libraries() -> dict[tuple[str, str], Library]:
     """The shipped library catalog (cached)."""
     text = resources.files("qrisk.catalog").joinpath("libraries.yaml").read_text(encoding="utf-8")
-    return parse_libraries(yaml.safe_load(text))
+    return parse_libraries(catalog.safe_load(text))
 
 
 # --------------------------------------------------------------------------- versions

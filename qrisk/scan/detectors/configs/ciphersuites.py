@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qrisk import catalog
@@ -210,7 +209,7 @@ def parse_tables(data: Any) -> Tables:
 def tables() -> Tables:
     """The shipped cipher-suite tables (cached)."""
     text = resources.files("qrisk.catalog").joinpath("ciphersuites.yaml").read_text(encoding="utf-8")
-    return parse_tables(yaml.safe_load(text))
+    return parse_tables(catalog.safe_load(text))
 
 
 # --------------------------------------------------------------------------- protocol versions

@@ -131,10 +131,16 @@ class _Visitor:
         self.consumed: set[int] = set()
         self.mode_for: dict[int, str] = {}
         self.imports_ssl = False
-        nodes = _walk(tree)
-        for node in nodes:
-            if isinstance(node, ast.Import):
-                for a in node.names:
+        # one pass over the nodes, dispatching on the exact node type (ast classes are final)
+        failing: set[int] = set()
+        calls: list[ast.Call] = []
+        self.table_entries: set[int] = set()
+        for node in _walk(tree):
+            t = type(node)
+            if t is ast.Call:
+                calls.append(node)  # type: ignore[arg-type]
+            elif t is ast.Import:
+                for a in node.names:  # type: ignore[attr-defined]
                     if a.asname:
                         self.imports[a.asname] = a.name
                     else:
@@ -142,29 +148,28 @@ class _Visitor:
                         self.imports.setdefault(head, head)
                     if a.name == "ssl":
                         self.imports_ssl = True
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                for a in node.names:
-                    self.imports[a.asname or a.name] = f"{node.module}.{a.name}"
-                if node.module == "ssl":
-                    self.imports_ssl = True
-            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                self.constants[node.targets[0].id] = node.value
-        # Calls written to fail (``with self.assertRaises(TypeError): hashlib.scrypt(b"x")``)
-        # compute nothing: the file's other calls carry the evidence.
-        failing: set[int] = set()
-        for node in nodes:
-            if isinstance(node, (ast.With, ast.AsyncWith)) and any(_expects_failure(i.context_expr) for i in node.items):
-                for stmt in node.body:
-                    failing.update(id(n) for n in _walk(stmt) if isinstance(n, ast.Call))
-        self.calls = [n for n in nodes if isinstance(n, ast.Call) and id(n) not in failing]
-        # ``{OID.RSA_WITH_MD5: hashes.MD5(), …}``: an entry of a lookup table states what the code
-        # supports rather than a call site; kept, with low confidence and a note
-        self.table_entries: set[int] = set()
-        for node in nodes:
-            elements = node.values if isinstance(node, ast.Dict) else (
-                node.elts if isinstance(node, (ast.List, ast.Tuple, ast.Set)) else ())
-            if len(elements) >= 3:
-                self.table_entries.update(id(e) for e in elements if isinstance(e, ast.Call))
+            elif t is ast.ImportFrom:
+                if node.module and node.level == 0:  # type: ignore[attr-defined]
+                    for a in node.names:  # type: ignore[attr-defined]
+                        self.imports[a.asname or a.name] = f"{node.module}.{a.name}"  # type: ignore[attr-defined]
+                    if node.module == "ssl":  # type: ignore[attr-defined]
+                        self.imports_ssl = True
+            elif t is ast.Assign:
+                if len(node.targets) == 1 and type(node.targets[0]) is ast.Name:  # type: ignore[attr-defined]
+                    self.constants[node.targets[0].id] = node.value  # type: ignore[attr-defined]
+            elif t is ast.With or t is ast.AsyncWith:
+                # Calls written to fail (``with self.assertRaises(TypeError): hashlib.scrypt(b"x")``)
+                # compute nothing: the file's other calls carry the evidence.
+                if any(_expects_failure(i.context_expr) for i in node.items):  # type: ignore[attr-defined]
+                    for stmt in node.body:  # type: ignore[attr-defined]
+                        failing.update(id(n) for n in _walk(stmt) if type(n) is ast.Call)
+            elif t is ast.Dict or t is ast.List or t is ast.Tuple or t is ast.Set:
+                # ``{OID.RSA_WITH_MD5: hashes.MD5(), …}``: an entry of a lookup table states what the
+                # code supports rather than a call site; kept, with low confidence and a note
+                elements = node.values if t is ast.Dict else node.elts  # type: ignore[attr-defined]
+                if len(elements) >= 3:
+                    self.table_entries.update(id(e) for e in elements if type(e) is ast.Call)
+        self.calls = [n for n in calls if id(n) not in failing] if failing else calls
 
     # ------------------------------------------------------------------ helpers
 
