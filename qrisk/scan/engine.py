@@ -127,18 +127,33 @@ def _init_worker(factory: Callable[[], list[Detector]]) -> None:
     _PREFILTER = Prefilter(_DETECTORS)
 
 
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def _read_rest(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def examine(file: WalkedFile, detectors: Sequence[Detector], prefilter: Prefilter | None = None) -> FileResult:
     """Run the detectors that want ``file`` and whose keywords occur in it; never raises."""
     res = FileResult(file.location, file.root_index)
-    ext = os.path.splitext(file.location)[1].lower()
+    name = file.location.rpartition("/")[2]
+    dot = name.rfind(".")
+    ext = name[dot:].lower() if dot > 0 else ""
     if ext in BINARY_EXTENSIONS:
         res.notes.append(SkippedFile(file.location, "binary", f"{ext} files hold no cryptographic evidence qrisk reads"))
         return res
     if prefilter is None:
         prefilter = Prefilter(detectors)
     try:
-        with open(file.path, "rb") as fh:
-            head = fh.read(HEAD_BYTES)
+        # a raw descriptor (no buffered file object: ≈5 µs less per file); O_NONBLOCK so a
+        # file replaced by a FIFO after the walk cannot hang the scan
+        fd = os.open(file.path, _OPEN_FLAGS)
+        try:
+            head = os.read(fd, HEAD_BYTES)
             binary = b"\x00" in head
             chosen = [] if binary else prefilter.named(file.location)
             for i in prefilter.to_ask(file.location, head):
@@ -158,7 +173,9 @@ def examine(file: WalkedFile, detectors: Sequence[Detector], prefilter: Prefilte
                     res.scanned = True
                     res.nbytes = len(head)
                 return res
-            data = head + fh.read() if len(head) == HEAD_BYTES else head
+            data = head + _read_rest(fd) if len(head) == HEAD_BYTES else head
+        finally:
+            os.close(fd)
     except FileNotFoundError:
         res.notes.append(SkippedFile(file.location, "vanished", "file disappeared during the scan"))
         return res

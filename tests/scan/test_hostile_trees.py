@@ -89,3 +89,15 @@ def test_detector_errors_are_counted_skips(tmp_path: Path) -> None:
     # the other detectors still ran on the same file
     assert any(s.location == "a.pem" and s.reason != "detector-error" for s in inv.skipped)
     assert os.path.exists(tmp_path / "a.pem")
+
+
+def test_a_file_replaced_by_a_fifo_after_the_walk_does_not_hang(tmp_path: Path) -> None:
+    from qrisk.scan.detectors import builtin_detectors
+    from qrisk.scan.engine import examine
+    from qrisk.scan.walk import WalkedFile
+
+    fifo = tmp_path / "was-a-file.pem"
+    os.mkfifo(fifo)  # nobody ever writes to it: a blocking open would wait forever
+    res = examine(WalkedFile(os.fsencode(fifo), "was-a-file.pem", 10, 0), builtin_detectors())
+    assert not res.findings
+    assert res.scanned or res.notes
