@@ -8,11 +8,12 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
 import qrisk
-from qrisk.clicommon import EXIT_FINDINGS, QriskGroup, emit, output_options, resolve_format
+from qrisk.clicommon import EXIT_FINDINGS, QriskGroup, emit, emit_stream, output_options, resolve_format
 from qrisk.model import Inventory, QuantumStatus, inventory_to_json
 from qrisk.store import default_db_path
 
@@ -111,9 +112,10 @@ def scan_inventory(
     db: str | None = None,
     incremental: bool = True,
     dask: str | None = None,
-) -> Inventory:
+    stream: bool = False,
+) -> Any:
     """Run a scan with the CLI's progress display (used by every command that takes TARGET)."""
-    from qrisk.scan.engine import ScanOptions, run_scan
+    from qrisk.scan.engine import ScanOptions, run_scan, scan_streamed
 
     options = ScanOptions(
         excludes=excludes, use_gitignore=use_gitignore, max_file_size=max_file_size, jobs=jobs, manifest=manifest,
@@ -121,7 +123,10 @@ def scan_inventory(
         endpoint_retries=endpoint_retries, probe_endpoints=probe, db=db, incremental=incremental, dask=dask,
     )
     show = not quiet and sys.stderr.isatty()
-    return run_scan(list(targets), options, _RichProgress() if show else None)
+    progress = _RichProgress() if show else None
+    if stream:
+        return scan_streamed(list(targets), options, progress)
+    return run_scan(list(targets), options, progress)
 
 
 def fail_on_hit(inventory: Inventory, threshold: str | None) -> bool:
@@ -222,12 +227,22 @@ def scan(
         raise click.UsageError("give a TARGET, --manifest, --endpoint or --endpoints")
     history_db = db or (str(default_db_path()) if save else None)
     # a damaged, busy or foreign history database is a StoreError (qrisk.store): one line, exit 2
-    inventory = scan_inventory(
+    # JSON without a report is written as the assets stream out of the scan (bounded memory:
+    # qrisk.scan.stream); every other format needs the whole inventory at once
+    stream = fmt == "json" and report_dir is None
+    result = scan_inventory(
         targets, manifest=manifest, excludes=excludes, use_gitignore=not no_gitignore,
         max_file_size=max_file_size, jobs=jobs, quiet=quiet, endpoints=eps, endpoint_timeout_s=endpoint_timeout,
         endpoint_concurrency=concurrency, endpoint_retries=retries, probe=not no_probe,
-        db=history_db, incremental=incremental, dask=dask,
+        db=history_db, incremental=incremental, dask=dask, stream=stream,
     )
+    if stream:
+        with result as streamed:
+            emit_stream(streamed.write_json, output)
+        if fail_on and streamed.worst_severity >= FAIL_ON[fail_on]:
+            sys.exit(EXIT_FINDINGS)
+        return
+    inventory = result
     emit(render_inventory(inventory, fmt, color=output is None and sys.stdout.isatty()), output)
     if report_dir is not None:
         # scan -> assess -> plan -> report, with every shipped policy and the default CRQC curve; with a

@@ -133,6 +133,35 @@ def emit(data: str | bytes, output: Path | None) -> None:
     write_atomic(output.expanduser(), data.encode("utf-8") if isinstance(data, str) else data)
 
 
+def emit_stream(produce: Callable[[Callable[[str], Any]], None], output: Path | None) -> None:
+    """:func:`emit` for output written in pieces: ``produce(write)`` calls ``write`` with
+    each piece; to stdout as it comes, to a file through a temporary file and a rename
+    (never half a file: a failure midway leaves the target untouched)."""
+    if output is None:
+        out = sys.stdout
+        produce(out.write)
+        out.write("\n")
+        out.flush()
+        return
+    target = output.expanduser()
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise QriskError(f"cannot write {output}: folder {parent} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as fh:
+                produce(fh.write)
+                fh.write("\n")
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise QriskError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

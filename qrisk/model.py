@@ -13,7 +13,7 @@ import hashlib
 import json
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -555,6 +555,33 @@ def inventory_to_json(inventory: Inventory, *, indent: int | None = 2) -> str:
     """Serialise an inventory with its schema tag."""
     body = {"schema": INVENTORY_SCHEMA, **to_dict(inventory)}
     return json.dumps(body, indent=indent, ensure_ascii=False, sort_keys=False)
+
+
+def write_inventory_json(
+    write: Callable[[str], Any],
+    inventory: Inventory,
+    assets: Iterable[Asset] | None = None,
+    skipped: Iterable[SkippedFile] | None = None,
+) -> None:
+    """Write exactly :func:`inventory_to_json` (indent 2) of ``inventory`` piece by piece,
+    taking the assets and skipped files from the iterables when given (so an inventory of
+    a million assets never sits in memory as one document)."""
+    streamed = {"assets": assets, "skipped": skipped}
+    write('{\n  "schema": ' + json.dumps(INVENTORY_SCHEMA))
+    for f in dataclasses.fields(Inventory):
+        source = streamed.get(f.name)
+        write(f",\n  {json.dumps(f.name)}: ")
+        if source is None:
+            text = json.dumps(_encode(getattr(inventory, f.name)), indent=2, ensure_ascii=False)
+            write(text.replace("\n", "\n  "))
+            continue
+        first = True
+        for item in source:
+            text = json.dumps(_encode(item), indent=2, ensure_ascii=False)
+            write(("[\n    " if first else ",\n    ") + text.replace("\n", "\n    "))
+            first = False
+        write("[]" if first else "\n  ]")
+    write("\n}")
 
 
 class InventoryFormatError(ValueError):

@@ -562,30 +562,31 @@ class Store:
         """Write the merged assets, the skipped files and the summary, and mark the scan
         ``complete``, all in one transaction: either all of it is there or the scan stays
         ``running``/``incomplete``."""
-        scan = inventory.scan
+        with self.finishing(scan_id, inventory) as tap:
+            for _ in tap.assets(inventory.assets):
+                pass
+            for _ in tap.skipped(inventory.skipped):
+                pass
+
+    @contextlib.contextmanager
+    def finishing(self, scan_id: int, head: Inventory) -> Iterator[_FinishTap]:
+        """:meth:`finish_scan` for assets and skips that stream past: pass them through
+        ``tap.assets(…)`` and ``tap.skipped(…)`` (rows are written as they go by, in
+        batches); on a clean exit the summary is written and everything committed in the
+        one transaction, on an exception nothing is. ``head`` gives the scan's metadata
+        and manifest context (its assets and skipped are not read)."""
+        scan = head.scan
         context = {
-            "systems": to_dict(inventory.systems),
-            "sites": to_dict(inventory.sites),
-            "qkd_links": to_dict(inventory.qkd_links),
-            "data_flows": to_dict(inventory.data_flows),
+            "systems": to_dict(head.systems),
+            "sites": to_dict(head.sites),
+            "qkd_links": to_dict(head.qkd_links),
+            "data_flows": to_dict(head.data_flows),
         }
         with transaction(self.conn):
             self._check_running(scan_id)
-            self.conn.executemany(
-                "INSERT INTO assets (scan_id, asset_id, kind, algorithm, quantum_status, system, location,"
-                " occurrences, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        scan_id, a.asset_id, a.kind.value, a.algorithm, a.quantum_status.value, a.system,
-                        a.occurrences[0].location if a.occurrences else "", len(a.occurrences), _body(a),
-                    )
-                    for a in inventory.assets
-                ),
-            )
-            self.conn.executemany(
-                "INSERT INTO skipped (scan_id, location, reason, detail) VALUES (?, ?, ?, ?)",
-                ((scan_id, s.location, s.reason, s.detail) for s in inventory.skipped),
-            )
+            tap = _FinishTap(self.conn, scan_id)
+            yield tap
+            tap.flush()
             self.conn.execute(
                 "UPDATE scans SET status = 'complete', finished = ?, heartbeat = ?, organisation = ?, manifest = ?,"
                 " targets = ?, files_seen = ?, files_scanned = ?, bytes_scanned = ?, assets = ?, skipped = ?,"
@@ -593,7 +594,7 @@ class Store:
                 (
                     _iso(scan.finished or _now()), _iso(_now()), scan.organisation, scan.manifest,
                     json.dumps(list(scan.targets)), scan.files_seen, scan.files_scanned, scan.bytes_scanned,
-                    len(inventory.assets), len(inventory.skipped), json.dumps(context), scan_id,
+                    tap.n_assets, tap.n_skipped, json.dumps(context), scan_id,
                 ),
             )
 
@@ -893,17 +894,64 @@ def diff_to_dict(diff: ScanDiff) -> dict[str, Any]:
     return to_dict(diff)
 
 
+class _FinishTap:
+    """Writes the assets and skips that pass through it (see :meth:`Store.finishing`)."""
+
+    _BATCH = 2000
+
+    def __init__(self, conn: sqlite3.Connection, scan_id: int) -> None:
+        self.conn = conn
+        self.scan_id = scan_id
+        self.n_assets = 0
+        self.n_skipped = 0
+        self._assets: list[tuple[Any, ...]] = []
+        self._skipped: list[tuple[Any, ...]] = []
+
+    def assets(self, assets: Iterable[Asset]) -> Iterator[Asset]:
+        sid = self.scan_id
+        for a in assets:
+            self._assets.append((
+                sid, a.asset_id, a.kind.value, a.algorithm, a.quantum_status.value, a.system,
+                a.occurrences[0].location if a.occurrences else "", len(a.occurrences), _body(a),
+            ))
+            self.n_assets += 1
+            if len(self._assets) >= self._BATCH:
+                self.flush()
+            yield a
+
+    def skipped(self, skipped: Iterable[SkippedFile]) -> Iterator[SkippedFile]:
+        sid = self.scan_id
+        for s in skipped:
+            self._skipped.append((sid, s.location, s.reason, s.detail))
+            self.n_skipped += 1
+            if len(self._skipped) >= self._BATCH:
+                self.flush()
+            yield s
+
+    def flush(self) -> None:
+        if self._assets:
+            self.conn.executemany(
+                "INSERT INTO assets (scan_id, asset_id, kind, algorithm, quantum_status, system, location,"
+                " occurrences, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                self._assets,
+            )
+            self._assets = []
+        if self._skipped:
+            self.conn.executemany(
+                "INSERT INTO skipped (scan_id, location, reason, detail) VALUES (?, ?, ?, ?)", self._skipped
+            )
+            self._skipped = []
+
+
 # --------------------------------------------------------------------------- the engine's recorder
 
 
 @dataclass
 class ScanRecorder:
-    """Streams a running scan's results into the store in batches (the engine's hook).
-
-    ``results`` is the list the engine appends examined files to; it forwards them here.
-    A batch is committed every ``flush_files`` files or ``flush_seconds`` seconds,
-    whichever comes first, so a killed scan has its findings up to the last batch.
-    """
+    """Streams a running scan's results into the store in batches (the engine's hook:
+    it calls :meth:`add` for every examined file). A batch is committed every
+    ``flush_files`` files or ``flush_seconds`` seconds, whichever comes first, so a killed
+    scan has its findings up to the last batch."""
 
     store: Store
     scan_id: int
@@ -911,10 +959,7 @@ class ScanRecorder:
     flush_seconds: float = 1.0
     _pending: list[FileResult] = field(default_factory=list)
     _last_flush: float = field(default_factory=time.monotonic)
-    results: list[FileResult] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.results = _RecordingList(self)
+    _closed: bool = False
 
     @classmethod
     def start(
@@ -941,14 +986,32 @@ class ScanRecorder:
         self._last_flush = time.monotonic()
 
     def finish(self, inventory: Inventory) -> None:
+        with self.finishing(inventory) as tap:
+            for _ in tap.assets(inventory.assets):
+                pass
+            for _ in tap.skipped(inventory.skipped):
+                pass
+
+    @contextlib.contextmanager
+    def finishing(self, head: Inventory) -> Iterator[_FinishTap]:
+        """:meth:`finish` for assets and skips that stream past (see :meth:`Store.finishing`);
+        if anything fails on the way the scan is marked incomplete."""
         try:
             self.flush()
-            self.store.finish_scan(self.scan_id, inventory)
-        finally:
-            self.store.close()
+            with self.store.finishing(self.scan_id, head) as tap:
+                yield tap
+        except BaseException as exc:
+            self.abort(exc)
+            raise
+        self._closed = True
+        self.store.close()
 
     def abort(self, error: BaseException | str) -> None:
-        """Keep what was examined, mark the scan incomplete; never raises over the original error."""
+        """Keep what was examined, mark the scan incomplete; never raises over the original
+        error. Does nothing once the scan was finished or aborted."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             with contextlib.suppress(Exception):
                 self.flush()
@@ -974,22 +1037,6 @@ def open_scan_history(options: Any, targets: Sequence[str], started: dt.datetime
         recorder.abort(exc)
         raise
     return recorder, cache
-
-
-class _RecordingList(list):  # type: ignore[type-arg]
-    """A list of :class:`FileResult` that also hands each appended result to the recorder."""
-
-    def __init__(self, recorder: ScanRecorder) -> None:
-        super().__init__()
-        self._recorder = recorder
-
-    def append(self, item: Any) -> None:
-        super().append(item)
-        self._recorder.add(item)
-
-    def extend(self, items: Iterable[Any]) -> None:
-        for item in items:
-            self.append(item)
 
 
 __all__ = [

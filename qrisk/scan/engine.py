@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import qrisk
 from qrisk import catalog
@@ -38,10 +38,12 @@ from qrisk.model import (
 from qrisk.scan import pipeline
 from qrisk.scan.detectors import Detector, FileNote, Finding, builtin_detectors
 from qrisk.scan.prefilter import Prefilter
+from qrisk.scan.stream import AssetStager
 from qrisk.scan.walk import Root, WalkedFile, WalkOptions, WalkResult, display, walk
 
 if TYPE_CHECKING:
     from qrisk.scan.network.probe import EndpointResult
+    from qrisk.store import ScanRecorder
 
 HEAD_BYTES = 8192
 # Formats that never hold the evidence any detector reads (compiled code, media, archives):
@@ -290,31 +292,58 @@ def _batches(files: Iterator[WalkedFile], size: int) -> Iterator[list[WalkedFile
         yield batch
 
 
-def run_scan(
-    targets: Sequence[str], options: ScanOptions | None = None, progress: ProgressObserver | None = None
-) -> Inventory:
-    """Scan ``targets`` (folders, files, at most one manifest) into an inventory.
+class _Tee:
+    """The sink the examination fills: hands every result to the history recorder (if any)
+    and to the in-memory list or the streaming stager."""
 
-    The walk runs in this process and feeds batches to the worker pool as it goes, so
-    discovery and examination overlap; results are kept in walk order, so the inventory
-    does not depend on the number of workers.
-    """
-    options = options or ScanOptions()
+    def __init__(self, recorder: ScanRecorder | None, sink: Any) -> None:
+        self.recorder = recorder
+        self.sink = sink
+
+    def append(self, result: FileResult) -> None:
+        if self.recorder is not None:
+            self.recorder.add(result)
+        self.sink.append(result)
+
+    def extend(self, results: Iterable[FileResult]) -> None:
+        for r in results:
+            self.append(r)
+
+
+@dataclass
+class _Examined:
+    plan: Plan
+    started: dt.datetime
+    walk_result: WalkResult
+    root_systems: list[str | None]
+    endpoint_results: list[EndpointResult]
+    clean_tally: list[int]
+    recorder: ScanRecorder | None
+
+
+def _examine_targets(
+    targets: Sequence[str], options: ScanOptions, progress: ProgressObserver | None,
+    make_sink: Callable[[list[str | None]], Any],
+) -> _Examined:
+    """Walk and examine ``targets``, then probe the endpoints; every result goes to the sink
+    ``make_sink(root_systems)`` returns, in walk order (endpoints last)."""
     started = dt.datetime.now(dt.UTC)
     plan = plan_targets(targets, options.manifest)
+    root_systems = list(plan.root_systems)
+    sink = make_sink(root_systems)
     walk_result = WalkResult()
     walk_opts = WalkOptions(options.excludes, options.use_gitignore, options.max_file_size)
     walker = walk(plan.roots, walk_opts, walk_result)
     first = list(itertools.islice(walker, POOL_MIN_FILES))
     # with a history database: the scan row is committed now, results stream into it in
-    # batches (recorder.results), and unchanged files come from its cache (qrisk.store)
+    # batches (the recorder), and unchanged files come from its cache (qrisk.store)
     recorder, cache = None, None
     if options.db:
         from qrisk.store import open_scan_history
 
         recorder, cache = open_scan_history(options, plan.targets, started)
-    results: list[FileResult] = recorder.results if recorder else []
-    clean_tally = [0, 0]  # files scanned and found clean that are not in ``results``: count, bytes
+    results = _Tee(recorder, sink)
+    clean_tally = [0, 0]  # files scanned and found clean that never reach the sink: count, bytes
     jobs = options.jobs if options.jobs and options.jobs > 0 else (os.cpu_count() or 1)
     if progress:
         progress.start(0, 0)
@@ -366,54 +395,183 @@ def run_scan(
             cache.close()
         if progress:
             progress.finish()
+    try:
+        endpoint_results = probe_endpoints_of(plan, options, root_systems, results)
+    except BaseException as exc:
+        if recorder:
+            recorder.abort(exc)
+        raise
+    return _Examined(plan, started, walk_result, root_systems, endpoint_results, clean_tally, recorder)
 
-    root_systems = list(plan.root_systems)
-    endpoint_results = probe_endpoints_of(plan, options, root_systems, results)
-    skipped = list(plan.notes) + walk_result.skipped
-    for r in results:
-        skipped.extend(r.notes)
-    rule_owners: list[Detector] = options.detectors()
-    if endpoint_results:  # the network code is imported only when endpoints were probed
-        from qrisk.scan.network.probe import network_detectors
 
-        rule_owners.extend(network_detectors())  # type: ignore[arg-type]
-    assets = build_assets(results, root_systems, rule_owners)
-    if endpoint_results:
-        from qrisk.scan.network.probe import protocol_quantum_status
-
-        # A protocol asset's status is that of the key exchange the endpoint negotiates.
-        status = {r.location: protocol_quantum_status(r) for r in endpoint_results}
-        assets = [
-            replace(a, quantum_status=status[a.occurrences[0].location])
-            if a.kind is AssetKind.PROTOCOL and a.occurrences and a.occurrences[0].location in status
-            else a
-            for a in assets
-        ]
-    finished = dt.datetime.now(dt.UTC)
-    manifest = plan.manifest
-    inventory = Inventory(
-        assets=tuple(assets),
+def _inventory_head(ex: _Examined, files_scanned: int, bytes_scanned: int) -> Inventory:
+    """The inventory without assets and skips: manifest context and scan metadata."""
+    manifest = ex.plan.manifest
+    return Inventory(
         systems=manifest.systems if manifest else (),
         sites=manifest.sites if manifest else (),
         qkd_links=manifest.qkd_links if manifest else (),
         data_flows=manifest.data_flows if manifest else (),
-        skipped=tuple(sorted(skipped, key=lambda s: (s.location, s.reason, s.detail))),
         scan=ScanInfo(
-            targets=tuple(plan.targets),
-            started=started,
-            finished=finished,
-            files_seen=walk_result.files_seen,
-            files_scanned=sum(1 for r in results if r.scanned) + clean_tally[0],
-            bytes_scanned=sum(r.nbytes for r in results) + clean_tally[1],
+            targets=tuple(ex.plan.targets),
+            started=ex.started,
+            finished=dt.datetime.now(dt.UTC),
+            files_seen=ex.walk_result.files_seen,
+            files_scanned=files_scanned + ex.clean_tally[0],
+            bytes_scanned=bytes_scanned + ex.clean_tally[1],
             tool="qrisk",
             tool_version=qrisk.__version__,
             organisation=manifest.organisation if manifest else "",
             manifest=str(manifest.path) if manifest else None,
         ),
     )
-    if recorder:
-        recorder.finish(inventory)  # the final commit: assets, skips, status complete
+
+
+def _protocol_status(endpoint_results: Sequence[EndpointResult]) -> Callable[[Asset], Asset]:
+    """A protocol asset's status is that of the key exchange the endpoint negotiates."""
+    if not endpoint_results:
+        return lambda a: a
+    from qrisk.scan.network.probe import protocol_quantum_status
+
+    status = {r.location: protocol_quantum_status(r) for r in endpoint_results}
+
+    def fix(a: Asset) -> Asset:
+        if a.kind is AssetKind.PROTOCOL and a.occurrences and a.occurrences[0].location in status:
+            return replace(a, quantum_status=status[a.occurrences[0].location])
+        return a
+
+    return fix
+
+
+def run_scan(
+    targets: Sequence[str], options: ScanOptions | None = None, progress: ProgressObserver | None = None
+) -> Inventory:
+    """Scan ``targets`` (folders, files, at most one manifest) into an inventory in memory.
+
+    Discovery and examination overlap (see :mod:`qrisk.scan.pipeline`); results are kept
+    in walk order, so the inventory does not depend on the number of processes. For very
+    large estates see :func:`scan_streamed`, which holds no asset in memory.
+    """
+    options = options or ScanOptions()
+    results: list[FileResult] = []
+    ex = _examine_targets(targets, options, progress, lambda _systems: results)
+    try:
+        skipped = list(ex.plan.notes) + ex.walk_result.skipped
+        for r in results:
+            skipped.extend(r.notes)
+        rule_owners: list[Detector] = options.detectors()
+        if ex.endpoint_results:  # the network code is imported only when endpoints were probed
+            from qrisk.scan.network.probe import network_detectors
+
+            rule_owners.extend(network_detectors())  # type: ignore[arg-type]
+        fix = _protocol_status(ex.endpoint_results)
+        assets = [fix(a) for a in build_assets(results, ex.root_systems, rule_owners)]
+        head = _inventory_head(ex, sum(1 for r in results if r.scanned), sum(r.nbytes for r in results))
+        inventory = replace(
+            head, assets=tuple(assets), skipped=tuple(sorted(skipped, key=lambda s: (s.location, s.reason, s.detail)))
+        )
+        if ex.recorder:
+            ex.recorder.finish(inventory)  # the final commit: assets, skips, status complete
+    except BaseException as exc:
+        if ex.recorder:
+            ex.recorder.abort(exc)
+        raise
     return inventory
+
+
+class StreamedScan:
+    """A finished scan whose assets and skips wait in a temporary database (see
+    :mod:`qrisk.scan.stream`): write them out once with :meth:`write_json` (which also
+    records the scan in the history database, if one was given), or load them with
+    :meth:`inventory`. Use as a context manager (the temporary database is removed)."""
+
+    def __init__(self, ex: _Examined, stager: AssetStager) -> None:
+        self._ex = ex
+        self._stager = stager
+        self.head = _inventory_head(ex, stager.files_scanned, stager.bytes_scanned)
+        self.worst_severity = 0
+        """Highest :attr:`QuantumStatus.severity` among the assets written (``--fail-on``)."""
+        self.assets_written = 0
+        self._fix = _protocol_status(ex.endpoint_results)
+        self._done = False
+
+    def __enter__(self) -> StreamedScan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _assets(self) -> Iterator[Asset]:
+        for a in self._stager.assets():
+            a = self._fix(a)
+            self.worst_severity = max(self.worst_severity, a.quantum_status.severity)
+            self.assets_written += 1
+            yield a
+
+    def write_json(self, write: Callable[[str], Any]) -> None:
+        """Write the inventory JSON (exactly :func:`qrisk.model.inventory_to_json`) through
+        ``write`` in pieces; with a history database, record the scan in the same pass."""
+        from qrisk.model import write_inventory_json
+
+        if self._done:
+            raise RuntimeError("a streamed scan is written once")
+        self._done = True
+        recorder = self._ex.recorder
+        try:
+            if recorder is None:
+                write_inventory_json(write, self.head, self._assets(), self._stager.skipped())
+                return
+            with recorder.finishing(self.head) as tap:
+                write_inventory_json(write, self.head, tap.assets(self._assets()), tap.skipped(self._stager.skipped()))
+        except BaseException as exc:
+            if recorder:
+                recorder.abort(exc)
+            raise
+
+    def inventory(self) -> Inventory:
+        """Everything in memory (for the formats that need the whole inventory at once)."""
+        assets: list[Asset] = []
+        skipped: list[SkippedFile] = []
+        if self._ex.recorder is None:
+            assets, skipped = list(self._assets()), list(self._stager.skipped())
+        else:
+            try:
+                with self._ex.recorder.finishing(self.head) as tap:
+                    assets, skipped = list(tap.assets(self._assets())), list(tap.skipped(self._stager.skipped()))
+            except BaseException as exc:
+                self._ex.recorder.abort(exc)
+                raise
+        self._done = True
+        return replace(self.head, assets=tuple(assets), skipped=tuple(skipped))
+
+    def close(self) -> None:
+        self._stager.close()
+        if not self._done and self._ex.recorder is not None:
+            self._ex.recorder.abort("not written")
+
+
+def scan_streamed(
+    targets: Sequence[str], options: ScanOptions | None = None, progress: ProgressObserver | None = None
+) -> StreamedScan:
+    """:func:`run_scan` with bounded memory: findings become assets as files are examined
+    and wait on disk; nothing grows with the estate but the temporary database."""
+    options = options or ScanOptions()
+    stager: AssetStager | None = None
+
+    def make(root_systems: list[str | None]) -> AssetStager:
+        nonlocal stager
+        stager = AssetStager(root_systems, options.detectors())
+        return stager
+
+    try:
+        ex = _examine_targets(targets, options, progress, make)
+    except BaseException:
+        if stager is not None:
+            stager.close()
+        raise
+    assert stager is not None
+    stager.add_skips([*ex.plan.notes, *ex.walk_result.skipped])
+    return StreamedScan(ex, stager)
 
 
 def probe_endpoints_of(
@@ -663,4 +821,7 @@ def _link(assets: list[Asset]) -> list[Asset]:
 
 
 
-__all__ = ["ProgressObserver", "ScanOptions", "build_assets", "display", "examine", "plan_targets", "run_scan"]
+__all__ = [
+    "ProgressObserver", "ScanOptions", "StreamedScan", "build_assets", "display", "examine", "plan_targets", "run_scan",
+    "scan_streamed",
+]
