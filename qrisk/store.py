@@ -162,6 +162,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def connect_reader(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """A read-only connection to an existing history database (for worker processes that
+    only look things up; errors are :class:`StoreError` as with :func:`connect`)."""
+    p = Path(path).expanduser().resolve()
+    try:
+        conn = sqlite3.connect(
+            p.as_uri() + "?mode=ro", uri=True, timeout=60.0, isolation_level=None, check_same_thread=False,
+            factory=_Connection,
+        )
+    except sqlite3.DatabaseError as exc:
+        raise store_error(p, exc) from exc
+    assert isinstance(conn, _Connection)
+    conn.path = p
+    conn.execute("PRAGMA busy_timeout = 60000")
+    return conn
+
+
 def connect(path: str | os.PathLike[str], *, create: bool = True) -> sqlite3.Connection:
     """Open (and create or migrate) the history database; WAL mode, foreign keys on.
 
@@ -537,9 +554,10 @@ class Store:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
-    def add_findings(self, scan_id: int, batch: Sequence[FileResult]) -> int:
-        """Commit the findings of a batch of examined files (one transaction); returns the
-        number of findings written."""
+    def add_findings(self, scan_id: int, batch: Sequence[FileResult], clean_files: int = 0) -> int:
+        """Commit the findings of a batch of examined files (one transaction), counting
+        ``clean_files`` more examined files that had nothing; returns the number of
+        findings written."""
         rows = [
             (scan_id, r.location, f.line, f.rule_id, f.kind.value, f.algorithm, _body(f))
             for r in batch
@@ -554,7 +572,7 @@ class Store:
             self.conn.execute(
                 "UPDATE scans SET findings = findings + ?, files_examined = files_examined + ?, heartbeat = ?"
                 " WHERE scan_id = ?",
-                (len(rows), len(batch), _iso(_now()), scan_id),
+                (len(rows), len(batch) + clean_files, _iso(_now()), scan_id),
             )
         return len(rows)
 
@@ -960,6 +978,7 @@ class ScanRecorder:
     _pending: list[FileResult] = field(default_factory=list)
     _last_flush: float = field(default_factory=time.monotonic)
     _closed: bool = False
+    _clean: int = 0
 
     @classmethod
     def start(
@@ -979,10 +998,17 @@ class ScanRecorder:
         if len(self._pending) >= self.flush_files or time.monotonic() - self._last_flush >= self.flush_seconds:
             self.flush()
 
+    def add_clean(self, files: int) -> None:
+        """Files examined and found clean that are only counted (never sent as results)."""
+        self._clean += files
+        if time.monotonic() - self._last_flush >= self.flush_seconds:
+            self.flush()
+
     def flush(self) -> None:
-        if self._pending:
-            self.store.add_findings(self.scan_id, self._pending)
+        if self._pending or self._clean:
+            self.store.add_findings(self.scan_id, self._pending, self._clean)
             self._pending = []
+            self._clean = 0
         self._last_flush = time.monotonic()
 
     def finish(self, inventory: Inventory) -> None:

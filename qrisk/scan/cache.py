@@ -262,8 +262,12 @@ class FileCache:
     misses are examined where the engine examines files and their entries are written
     back here in batches."""
 
-    def __init__(self, conn: sqlite3.Connection, config: str, salt: bytes, *, reuse: bool = True) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, config: str, salt: bytes, *, reuse: bool = True, path: str | None = None
+    ) -> None:
         self.conn = conn
+        self.path = path
+        """The database file (lets worker processes open their own :class:`CacheReader`)."""
         self.config = config
         self.salt = salt
         self.reuse = reuse
@@ -287,7 +291,7 @@ class FileCache:
                 salt_hex = row[0]
             # entries of other detector code can never hit again
             conn.execute("DELETE FROM file_cache WHERE config != ?", (config,))
-        return cls(conn, config, bytes.fromhex(salt_hex), reuse=reuse)
+        return cls(conn, config, bytes.fromhex(salt_hex), reuse=reuse, path=os.fspath(db))
 
     def close(self) -> None:
         try:
@@ -377,6 +381,12 @@ class FileCache:
             entry.nbytes,
         ))
 
+    def write_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Rows a :class:`CacheReader` collected in a worker process."""
+        self._pending.extend(rows)
+        if len(self._pending) >= FLUSH_ENTRIES:
+            self.flush()
+
     def _queue(self, row: tuple[Any, ...]) -> None:
         self._pending.append(row)
         if len(self._pending) >= FLUSH_ENTRIES:
@@ -393,6 +403,46 @@ class FileCache:
                 self._pending,
             )
         self._pending = []
+
+
+class CacheReader(FileCache):
+    """A worker process's read-only view of the cache. Lookups work as in
+    :class:`FileCache`; the rows it would write (entries of the files it examined,
+    refreshed stat keys of files re-verified by digest) collect in :attr:`outbox` and are
+    written by the scanning process (SQLite has one writer)."""
+
+    def __init__(self, conn: sqlite3.Connection, config: str, salt: bytes, *, reuse: bool = True) -> None:
+        super().__init__(conn, config, salt, reuse=reuse)
+        self.outbox: list[tuple[Any, ...]] = []
+
+    @classmethod
+    def open_reader(cls, path: str, config: str, salt: bytes, reuse: bool) -> CacheReader:
+        from qrisk.store import connect_reader
+
+        return cls(connect_reader(path), config, salt, reuse=reuse)
+
+    def _queue(self, row: tuple[Any, ...]) -> None:
+        self.outbox.append(row)
+
+    def flush(self) -> None:
+        pass
+
+    def examine_batch(self, files: Sequence[WalkedFile], detectors: Sequence[Detector], prefilter: Any) -> list[Any]:
+        """Cached results of the unchanged files, fresh ones of the others (recorded in the outbox)."""
+        out = []
+        for f, hit in zip(files, self.lookup_many(files), strict=True):
+            if hit is None:
+                result, entry = examine_fingerprinted(f, detectors, prefilter, self.salt)
+                self.record(entry)
+                hit = result
+            out.append(hit)
+        return out
+
+    def take(self) -> tuple[list[tuple[Any, ...]], int, int]:
+        """(rows to write, hits, misses) since the last call."""
+        rows, hits, misses = self.outbox, self.hits, self.misses
+        self.outbox, self.hits, self.misses = [], 0, 0
+        return rows, hits, misses
 
 
 class PendingBatch:
@@ -418,6 +468,7 @@ class PendingBatch:
 
 
 __all__ = [
+    "CacheReader",
     "Entry",
     "FileCache",
     "PendingBatch",

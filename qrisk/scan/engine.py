@@ -309,6 +309,10 @@ class _Tee:
         for r in results:
             self.append(r)
 
+    def add_clean(self, files: int) -> None:
+        if self.recorder is not None:
+            self.recorder.add_clean(files)
+
 
 @dataclass
 class _Examined:
@@ -364,10 +368,11 @@ def _examine_targets(
                 results.append(cache.examine(f, detectors, prefilter) if cache else examine(f, detectors, prefilter))
                 if progress:
                     progress.advance(1, f.size)
-        elif cache is None and pipeline.available():
+        elif pipeline.available() and (cache is None or cache.path):
             detectors = options.detectors()
             results.extend(pipeline.examine_in_processes(
-                first, walker, walk_result, detectors, Prefilter(detectors), jobs, CHUNK, clean_tally, progress
+                first, walker, walk_result, detectors, Prefilter(detectors), jobs, CHUNK, clean_tally, progress,
+                cache=cache, on_clean=results.add_clean,
             ))
         else:
             import multiprocessing as mp

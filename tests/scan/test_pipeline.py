@@ -79,3 +79,15 @@ def test_a_dead_examiner_is_an_error_not_a_hang(tmp_path: Path, monkeypatch: pyt
     import multiprocessing
 
     assert multiprocessing.active_children() == []
+
+
+def test_a_walk_that_ends_within_the_first_batches_does_not_hang(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the walker finds nothing more and sends its end-of-work markers at once: they must not
+    # overtake the batches the scanning process already had (a lost batch used to hang)
+    for i in range(6):
+        (tmp_path / f"f{i}.txt").write_text("plain\n")
+    monkeypatch.setattr(engine, "POOL_MIN_FILES", 6)
+    monkeypatch.setattr(engine, "CHUNK", 1)
+    for _ in range(5):
+        inv = engine.run_scan([str(tmp_path)], engine.ScanOptions(jobs=2, probe_endpoints=False))
+        assert inv.scan.files_scanned == 6
