@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from qrisk.scan.engine import FileResult
 
 _FLUSH_ROWS = 5000
+# Below this many findings the stager keeps the results in memory and merges them like
+# :func:`qrisk.scan.engine.build_assets` (the temporary database costs ≈40 µs a finding);
+# past it, everything moves to disk. ~1.5 KB per finding: ≈150 MB at the threshold.
+MEMORY_FINDINGS = 100_000
 
 
 def _positional_codec() -> tuple[Any, Any]:
@@ -41,12 +45,32 @@ class AssetStager:
     """Receives :class:`FileResult` objects (``append``/``extend``, like the list the engine
     fills) without keeping them; yields merged assets and sorted skips at the end."""
 
-    def __init__(self, root_systems: Sequence[str | None], detectors: Sequence[Detector]) -> None:
+    def __init__(
+        self, root_systems: Sequence[str | None], detectors: Sequence[Detector], *, memory_findings: int | None = None
+    ) -> None:
         self.root_systems = root_systems
         """Shared with the engine: endpoint results append their system before arriving."""
         self._detectors = list(detectors)
         self._rule_owner: dict[str, str] = {}
         self._enc, self._dec = _positional_codec()
+        self._memory_findings = MEMORY_FINDINGS if memory_findings is None else memory_findings
+        self._held: list[FileResult] | None = []
+        """Results kept in memory while the scan is small; None once spilled to disk."""
+        self._held_skips: list[SkippedFile] = []
+        self._conn: sqlite3.Connection | None = None
+        self._rows: list[tuple[Any, ...]] = []
+        self._skips: list[tuple[str, str, str]] = []
+        self._seq = 0
+        self.files_scanned = 0
+        self.bytes_scanned = 0
+        self.findings = 0
+
+    @property
+    def spilled(self) -> bool:
+        """Whether the stager moved to its temporary database."""
+        return self._held is None
+
+    def _open(self) -> sqlite3.Connection:
         # "" = a private on-disk temporary database, removed when the connection closes
         self.conn = sqlite3.connect("", isolation_level=None)
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -32768", "temp_store = FILE"):
@@ -56,21 +80,35 @@ class AssetStager:
             " fp TEXT, ski TEXT, subj TEXT)"
         )
         self.conn.execute("CREATE TABLE skip (location TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL)")
-        self._rows: list[tuple[Any, ...]] = []
-        self._skips: list[tuple[str, str, str]] = []
-        self._seq = 0
-        self.files_scanned = 0
-        self.bytes_scanned = 0
-        self.findings = 0
+        self._conn = self.conn
+        return self.conn
+
+    def _spill(self) -> None:
+        held, skips = self._held or [], self._held_skips
+        self._held, self._held_skips = None, []
+        self._open()
+        for r in held:
+            self._stage(r)
+        self.add_skips(skips)
 
     # ---------------------------------------------------------------- intake
 
     def append(self, result: FileResult) -> None:
-        from qrisk.scan.engine import asset_from_finding
-
         if result.scanned:
             self.files_scanned += 1
             self.bytes_scanned += result.nbytes
+        self.findings += len(result.findings)
+        if self._held is not None:
+            if result.findings or result.notes:
+                self._held.append(result)
+            if self.findings > self._memory_findings:
+                self._spill()
+            return
+        self._stage(result)
+
+    def _stage(self, result: FileResult) -> None:
+        from qrisk.scan.engine import asset_from_finding
+
         if result.notes:
             self._skips.extend((n.location, n.reason, n.detail) for n in result.notes)
         if result.findings:
@@ -90,7 +128,6 @@ class AssetStager:
                     cert.subject if cert and (cert.is_ca or cert.self_signed) else None,
                 ))
                 self._seq += 1
-                self.findings += 1
         if len(self._rows) >= _FLUSH_ROWS or len(self._skips) >= _FLUSH_ROWS:
             self.flush()
 
@@ -112,6 +149,8 @@ class AssetStager:
         return owner
 
     def flush(self) -> None:
+        if self._conn is None:
+            return
         if self._rows:
             self.conn.executemany("INSERT INTO stage VALUES (?, ?, ?, ?, ?, ?, ?)", self._rows)
             self._rows = []
@@ -121,43 +160,48 @@ class AssetStager:
 
     def add_skips(self, skips: Sequence[SkippedFile]) -> None:
         """Skips recorded outside the examined files (walk, plan, probing)."""
+        if self._held is not None:
+            self._held_skips.extend(skips)
+            return
         self._skips.extend((s.location, s.reason, s.detail) for s in skips)
         self.flush()
 
     # ---------------------------------------------------------------- output
 
-    def count_skipped(self) -> int:
-        self.flush()
-        return int(self.conn.execute("SELECT count(*) FROM skip").fetchone()[0])
-
     def skipped(self) -> Iterator[SkippedFile]:
+        if self._held is not None:
+            notes = [*self._held_skips, *(n for r in self._held for n in r.notes)]
+            yield from sorted(notes, key=lambda s: (s.location, s.reason, s.detail))
+            return
         self.flush()
         for loc, reason, detail in self.conn.execute("SELECT * FROM skip ORDER BY location, reason, detail"):
             yield SkippedFile(loc, reason, detail)
 
-    def _first_rows(self, column: str) -> list[tuple[str, str, int]]:
-        """(value, asset id) of each asset whose base row has ``column``, first seen first."""
-        return self.conn.execute(
-            f"SELECT {column}, asset_id, min(seq) AS s FROM stage WHERE {column} IS NOT NULL"
-            f" GROUP BY asset_id ORDER BY s"
-        ).fetchall()
-
     def assets(self) -> Iterator[Asset]:
         """The merged, linked assets in the inventory's order (see the module docstring)."""
-        from qrisk.scan.engine import _Group
+        from qrisk.scan.engine import _Group, build_assets
 
+        if self._held is not None:
+            yield from build_assets(self._held, self.root_systems, self._owners())
+            return
         self.flush()
-        # link tables, as qrisk.scan.engine._link builds them (first seen wins)
+        # Link tables, as qrisk.scan.engine._link builds them: from each asset's base row (its
+        # first, which the merge keeps), first seen first. SQLite takes the bare columns of
+        # an aggregate query with a lone min() from the row holding the minimum.
+        self.conn.execute("DROP TABLE IF EXISTS base")
+        self.conn.execute(
+            "CREATE TEMP TABLE base AS SELECT asset_id, fp, ski, subj, min(seq) AS seq FROM stage GROUP BY asset_id"
+        )
         by_ski: dict[str, str] = {}
-        for ski, aid, _ in self._first_rows("ski"):
+        for ski, aid in self.conn.execute("SELECT ski, asset_id FROM base WHERE ski IS NOT NULL ORDER BY seq"):
             by_ski.setdefault(ski, aid)
         by_subject: dict[str, str] = {}
-        for subj, aid, _ in self._first_rows("subj"):
+        for subj, aid in self.conn.execute("SELECT subj, asset_id FROM base WHERE subj IS NOT NULL ORDER BY seq"):
             by_subject.setdefault(subj, aid)
         by_fp: dict[str, list[str]] = {}
-        for fp, aid, _ in self.conn.execute(
-            "SELECT fp, asset_id, min(seq) AS s FROM stage WHERE fp IN (SELECT fp FROM stage WHERE fp IS NOT NULL"
-            " GROUP BY fp HAVING count(DISTINCT asset_id) > 1) GROUP BY asset_id ORDER BY s"
+        for fp, aid in self.conn.execute(
+            "SELECT fp, asset_id FROM base WHERE fp IN (SELECT fp FROM base WHERE fp IS NOT NULL GROUP BY fp"
+            " HAVING count(*) > 1) ORDER BY seq"
         ):
             by_fp.setdefault(fp, []).append(aid)
         cursor = self.conn.execute(
@@ -176,8 +220,20 @@ class AssetStager:
         if group is not None:
             yield _linked(group.asset(), by_ski, by_subject, by_fp)
 
+    def _owners(self) -> list[Detector]:
+        """The detectors that own the held findings' rules (network ones only when needed,
+        as :func:`qrisk.scan.engine.run_scan` does)."""
+        known = {r for d in self._detectors for r in d.rules}
+        if any(f.rule_id not in known for r in self._held or () for f in r.findings):
+            from qrisk.scan.network.probe import network_detectors
+
+            return [*self._detectors, *network_detectors()]  # type: ignore[list-item]
+        return self._detectors
+
     def close(self) -> None:
-        self.conn.close()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def _linked(a: Asset, by_ski: dict[str, str], by_subject: dict[str, str], by_fp: dict[str, list[str]]) -> Asset:

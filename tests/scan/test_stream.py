@@ -28,6 +28,7 @@ from qrisk.model import (
     inventory_to_json,
     write_inventory_json,
 )
+from qrisk.scan import stream
 from qrisk.scan.detectors import builtin_detectors
 from qrisk.scan.detectors.base import Finding
 from qrisk.scan.engine import FileResult, ScanOptions, build_assets, run_scan, scan_streamed
@@ -78,12 +79,21 @@ results = st.builds(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(results, max_size=12), st.lists(st.none() | st.sampled_from(["s1", "s2"]), min_size=3, max_size=3))
-def test_staged_assets_equal_the_in_memory_merge(batch: list[FileResult], systems: list[str | None]) -> None:
+@given(
+    st.lists(results, max_size=12),
+    st.lists(st.none() | st.sampled_from(["s1", "s2"]), min_size=3, max_size=3),
+    st.sampled_from([0, 3, 10_000]),
+)
+def test_staged_assets_equal_the_in_memory_merge(
+    batch: list[FileResult], systems: list[str | None], memory_findings: int
+) -> None:
+    # memory_findings 0: everything through the temporary database; 3: spilled midway
     expected = build_assets(batch, systems, DETECTORS)
-    stager = AssetStager(systems, DETECTORS)
+    stager = AssetStager(systems, DETECTORS, memory_findings=memory_findings)
     try:
         stager.extend(batch)
+        if memory_findings == 0 and any(r.findings for r in batch):
+            assert stager.spilled
         assert list(stager.assets()) == expected
         skips = sorted((n for r in batch for n in r.notes), key=lambda s: (s.location, s.reason, s.detail))
         assert list(stager.skipped()) == skips
@@ -108,8 +118,11 @@ def _both(target: str, **kw: object) -> tuple[str, str]:
     return memory, "".join(pieces)
 
 
+@pytest.mark.parametrize("spill", [False, True])
 @pytest.mark.parametrize("target", [str(SAMPLE / "manifest.yaml"), str(ROOT / "tests" / "corpus")])
-def test_streamed_scan_equals_in_memory_scan(target: str) -> None:
+def test_streamed_scan_equals_in_memory_scan(target: str, spill: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if spill:  # every finding through the temporary database
+        monkeypatch.setattr(stream, "MEMORY_FINDINGS", 0)
     memory, streamed = _both(target)
     assert _comparable(streamed) == _comparable(memory)
 
@@ -125,7 +138,10 @@ def test_streamed_json_is_the_in_memory_json_byte_for_byte() -> None:
     assert "".join(empty) == inventory_to_json(head)
 
 
-def test_streamed_scan_records_the_same_history(tmp_path: Path) -> None:
+@pytest.mark.parametrize("spill", [False, True])
+def test_streamed_scan_records_the_same_history(tmp_path: Path, spill: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if spill:
+        monkeypatch.setattr(stream, "MEMORY_FINDINGS", 0)
     tree = tmp_path / "estate"
     shutil.copytree(SAMPLE, tree)
     manifest = str(tree / "manifest.yaml")
