@@ -369,9 +369,8 @@ def _examine_targets(
                 if progress:
                     progress.advance(1, f.size)
         elif pipeline.available() and (cache is None or cache.path):
-            detectors = options.detectors()
             results.extend(pipeline.examine_in_processes(
-                first, walker, walk_result, detectors, Prefilter(detectors), jobs, CHUNK, clean_tally, progress,
+                first, walker, walk_result, options.detectors, jobs, CHUNK, clean_tally, progress,
                 cache=cache, on_clean=results.add_clean,
             ))
         else:

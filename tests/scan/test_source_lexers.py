@@ -116,3 +116,38 @@ def test_line_numbers() -> None:
     masked = _lex.C_FAMILY.mask("a\nb\n\nc")
     assert [masked.line_of(i) for i in (0, 2, 4, 5)] == [1, 2, 3, 4]
     assert masked.line_text(4) == "c"
+
+
+# The lexers match string and comment bodies possessively (speed); these are the same
+# tokens written the plain way (lazy bodies, backtracking), as the reference.
+_REF_DQ = r'"(?:\\[\s\S]|[^"\\\n])*"'
+_REF_SQ = r"'(?:\\[\s\S]|[^'\\\n])*'"
+_REF_BLOCK = r"/\*[\s\S]*?(?:\*/|\Z)"
+_REF_TRIPLE_DQ = r'"""[\s\S]*?(?:"""|\Z)'
+_REF_TEMPLATE = r"`(?:\\[\s\S]|[^`\\])*`"
+
+
+def _reference_lexers() -> list[tuple[str, _lex.Lexer, _lex.Lexer]]:
+    def ref(lx: _lex.Lexer, comment: str, string: str) -> _lex.Lexer:
+        return _lex.Lexer(lx.name, comment, string, lx.flags, lx.first)
+
+    char, js_re, raw = _lex._CHAR, _lex._JS_REGEX, _lex._BACKTICK_RAW
+    line, hash_ = _lex._LINE_COMMENT, _lex._HASH_COMMENT
+    return [
+        ("c", _lex.C_FAMILY, ref(_lex.C_FAMILY, f"{line}|{_REF_BLOCK}", f"{_REF_DQ}|{char}")),
+        ("java", _lex.JAVA, ref(_lex.JAVA, f"{line}|{_REF_BLOCK}", f"{_REF_TRIPLE_DQ}|{_REF_DQ}|{char}")),
+        ("go", _lex.GO, ref(_lex.GO, f"{line}|{_REF_BLOCK}", f"{_REF_DQ}|{raw}|{char}")),
+        ("js", _lex.JAVASCRIPT, ref(_lex.JAVASCRIPT, f"{line}|{_REF_BLOCK}", f"{_REF_DQ}|{_REF_SQ}|{_REF_TEMPLATE}|{js_re}")),
+        ("python", _lex.PYTHON, ref(
+            _lex.PYTHON, hash_,
+            r"(?i:[rbuf]{0,2})(?:'''[\s\S]*?(?:'''|\Z)|\"\"\"[\s\S]*?(?:\"\"\"|\Z)|" + _REF_DQ + "|" + _REF_SQ + ")",
+        )),
+    ]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="ab'\"`/*#\\\n rbuf{}()=$", max_size=80))
+def test_possessive_lexers_tokenise_like_the_plain_patterns(text: str) -> None:
+    for name, fast, reference in _reference_lexers():
+        a, b = fast.mask(text), reference.mask(text)
+        assert (a.code, a.string_starts, a.string_ends) == (b.code, b.string_starts, b.string_ends), name

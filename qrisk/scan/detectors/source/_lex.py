@@ -15,18 +15,20 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-# Building blocks (each a regex fragment that matches one whole token).
+# Building blocks (each a regex fragment that matches one whole token). Bodies are runs of
+# ordinary characters matched possessively (``[^"\\\n]++``): the same tokens as a lazy
+# ``[\s\S]*?`` up to the first terminator, about twice as fast on string-heavy code.
 _LINE_COMMENT = r"//[^\n]*"
-_BLOCK_COMMENT = r"/\*[\s\S]*?(?:\*/|\Z)"
+_BLOCK_COMMENT = r"/\*(?:[^*]++|\*(?!/))*+(?:\*/|\Z)"
 _HASH_COMMENT = r"\#[^\n]*"
-_DQ = r'"(?:\\[\s\S]|[^"\\\n])*"'
-_SQ = r"'(?:\\[\s\S]|[^'\\\n])*'"
+_DQ = r'"(?:[^"\\\n]++|\\[\s\S])*+"'
+_SQ = r"'(?:[^'\\\n]++|\\[\s\S])*+'"
 # A character literal: one character or one escape ('a', '\n', '\x41', '\u{1F600}'); a
 # Rust lifetime ('a) or a Kotlin label never closes like this.
 _CHAR = r"'(?:\\(?:u\{[0-9a-fA-F]+\}|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[\s\S])|[^'\\\n])'"
-_TRIPLE_DQ = r'"""[\s\S]*?(?:"""|\Z)'
+_TRIPLE_DQ = r'"""(?:[^"]++|"(?!""))*+(?:"""|\Z)'
 _BACKTICK_RAW = r"`[^`]*`"
-_TEMPLATE = r"`(?:\\[\s\S]|[^`\\])*`"
+_TEMPLATE = r"`(?:[^`\\]++|\\[\s\S])*+`"
 # A JavaScript regex literal, only where an expression can start (after an operator or
 # an opening bracket), so that ``a / b / c`` stays code.
 _JS_REGEX = r"[(,=:\[!&|?{};][ \t]*/(?![*/])(?:\\.|\[(?:\\.|[^\]\\\n])*\]|[^/\\\n\[])+/[a-z]*"
@@ -211,6 +213,7 @@ RUBY = Lexer(
 PYTHON = Lexer(
     "python",
     _HASH_COMMENT,
-    r"(?i:[rbuf]{0,2})(?:'''[\s\S]*?(?:'''|\Z)|\"\"\"[\s\S]*?(?:\"\"\"|\Z)|" + _DQ + "|" + _SQ + ")",
+    r"(?i:[rbuf]{0,2})(?:'''(?:[^']++|'(?!''))*+(?:'''|\Z)|\"\"\"(?:[^\"]++|\"(?!\"\"))*+(?:\"\"\"|\Z)|"
+    + _DQ + "|" + _SQ + ")",
     first="#\"'rbufRBUF",
 )
