@@ -551,9 +551,69 @@ def from_dict(cls: type[T], data: Any) -> T:
     return typing.cast(T, _decode(cls, data))
 
 
+_ESCAPE = json.encoder.encode_basestring  # the C string encoder (non-ASCII kept, as ensure_ascii=False)
+
+
+def _float_json(v: float) -> str:
+    if v != v:
+        return "NaN"
+    if v in (float("inf"), float("-inf")):
+        return "Infinity" if v > 0 else "-Infinity"
+    return float.__repr__(v)
+
+
+def _scalar_json(value: Any) -> str | None:
+    t = type(value)
+    if t is str:
+        return _ESCAPE(value)
+    if value is None:
+        return "null"
+    if t is int:
+        return int.__repr__(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if t is float:
+        return _float_json(value)
+    return None
+
+
+def pretty_json(value: Any, indent: str = "") -> str:
+    """Exactly ``json.dumps(value, indent=2, ensure_ascii=False)`` for the JSON-ready values
+    :func:`to_dict` returns (nested further by ``indent``), faster: the standard library's
+    indenting encoder is pure Python (only the compact one is in C)."""
+    t = type(value)
+    if t is dict:
+        if not value:
+            return "{}"
+        inner = indent + "  "
+        parts = []
+        for k, v in value.items():
+            text = _scalar_json(v)
+            parts.append(f"{inner}{_ESCAPE(str(k))}: {pretty_json(v, inner) if text is None else text}")
+        return "{\n" + ",\n".join(parts) + "\n" + indent + "}"
+    if t is list or t is tuple:
+        if not value:
+            return "[]"
+        inner = indent + "  "
+        parts = []
+        for v in value:
+            text = _scalar_json(v)
+            parts.append(inner + (pretty_json(v, inner) if text is None else text))
+        return "[\n" + ",\n".join(parts) + "\n" + indent + "]"
+    text = _scalar_json(value)
+    if text is not None:
+        return text
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return text.replace("\n", "\n" + indent) if indent else text
+
+
 def inventory_to_json(inventory: Inventory, *, indent: int | None = 2) -> str:
     """Serialise an inventory with its schema tag."""
     body = {"schema": INVENTORY_SCHEMA, **to_dict(inventory)}
+    if indent == 2:
+        return pretty_json(body)
     return json.dumps(body, indent=indent, ensure_ascii=False, sort_keys=False)
 
 
@@ -572,13 +632,11 @@ def write_inventory_json(
         source = streamed.get(f.name)
         write(f",\n  {json.dumps(f.name)}: ")
         if source is None:
-            text = json.dumps(_encode(getattr(inventory, f.name)), indent=2, ensure_ascii=False)
-            write(text.replace("\n", "\n  "))
+            write(pretty_json(_encode(getattr(inventory, f.name)), "  "))
             continue
         first = True
         for item in source:
-            text = json.dumps(_encode(item), indent=2, ensure_ascii=False)
-            write(("[\n    " if first else ",\n    ") + text.replace("\n", "\n    "))
+            write(("[\n    " if first else ",\n    ") + pretty_json(_encode(item), "    "))
             first = False
         write("[]" if first else "\n  ]")
     write("\n}")

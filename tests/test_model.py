@@ -133,3 +133,19 @@ def test_system_retention_is_longest_data_class() -> None:
     s = System("s", "S", data_classes=(DataClass("a", 3), DataClass("b", 30), DataClass("c", 7)))
     assert s.retention_years == 30
     assert System("t", "T").retention_years is None
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(json_values)
+def test_pretty_json_is_the_standard_indented_json(value: object) -> None:
+    from qrisk.model import pretty_json
+
+    assert pretty_json(value) == json.dumps(value, indent=2, ensure_ascii=False)
+    assert pretty_json([value], "    ") == json.dumps([value], indent=2, ensure_ascii=False).replace("\n", "\n    ")

@@ -726,22 +726,23 @@ def _windowed_tree(text: str) -> tuple[ast.Module, dict[str, ast.AST]] | None:
                 names.update(a.asname or a.name for a in n.names)
         else:
             names.update((a.asname or a.name).split(".")[0] for a in n.names if _relevant_module(a.name))
+    body: list[ast.stmt] = list(import_nodes)
+    alternatives = [rf"(?<![\w.])(?:{'|'.join(re.escape(n) for n in sorted(names))})\b[ \t]*[.(]"] if names else []
+    if "set_ecdh_curve" in code:
+        alternatives.append("set_ecdh_curve")
+    if not alternatives:
+        # no crypto module imported in code (only in strings or comments): no call to examine
+        return ast.Module(body=body, type_ignores=[]), {}
     constants = [
         m.group(0).strip()
         for m in _CONSTANT.finditer(code)
         if src.is_code(src.masked.line_of(m.start()) - 1)
     ]
-    body: list[ast.stmt] = list(import_nodes)
     # parsed out of place (wrong line numbers): used only as values, never searched for calls
     assigns = [n for n in _parse_statements(constants) if isinstance(n, ast.Assign)]
     known_values: dict[str, ast.AST] = {
         n.targets[0].id: n.value for n in assigns if len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)
     }
-    alternatives = [rf"(?<![\w.])(?:{'|'.join(re.escape(n) for n in sorted(names))})\b[ \t]*[.(]"] if names else []
-    if "set_ecdh_curve" in code:
-        alternatives.append("set_ecdh_curve")
-    if not alternatives:
-        return ast.Module(body=body, type_ignores=[]), known_values
     use = re.compile("|".join(alternatives))
     windows: list[tuple[int, int]] = []
     covered = bytearray(len(src.lines) + 1)
