@@ -59,7 +59,7 @@ BINARY_EXTENSIONS = frozenset(
 )
 # Below this many files the pool's start-up costs more than it saves.
 POOL_MIN_FILES = 256
-CHUNK = 64
+CHUNK = 128
 
 
 class ProgressObserver(Protocol):

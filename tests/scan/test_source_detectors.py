@@ -305,3 +305,14 @@ def test_windowed_parse_on_the_python_corpus() -> None:
             continue
         got = {(f.line, f.algorithm, f.key_size) for f in PythonSourceDetector().detect(path.name, data)}
         assert got == expected, path.name
+
+
+def test_typescript_declaration_files_are_not_usage() -> None:
+    from qrisk.scan.detectors.source.javascript import JavaScriptSourceDetector
+
+    decl = b"import * as crypto from 'crypto';\nexport declare function digest(): ReturnType<typeof crypto.createHash>;\n" \
+        b"declare const h: ReturnType<typeof crypto.createHash>; // createHash('md5')\n"
+    code = b"const crypto = require('crypto');\nconst h = crypto.createHash('md5');\n"
+    d = JavaScriptSourceDetector()
+    assert list(d.detect("types/index.d.ts", decl)) == []
+    assert [f.algorithm for f in d.detect("src/index.ts", code)] == ["md5"]

@@ -12,9 +12,11 @@ when the object is not written inline.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import ClassVar
 
 from qrisk.model import Confidence, Usage
+from qrisk.scan.detectors.base import DetectorOutput
 from qrisk.scan.detectors.source._common import (
     Collector,
     SourceDetector,
@@ -122,6 +124,13 @@ class JavaScriptSourceDetector(SourceDetector):
     }
     extensions = frozenset({".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts"})
     lexer = JAVASCRIPT
+
+    def detect(self, path: str, data: bytes) -> Iterable[DetectorOutput]:
+        # TypeScript declaration files describe APIs (``createHash(algorithm: string)``) and
+        # cannot hold a single call: a finding there would always be false
+        if path.lower().endswith((".d.ts", ".d.mts", ".d.cts")):
+            return []
+        return super().detect(path, data)
     keywords: ClassVar[tuple[bytes, ...]] = (
         b"createhash", b"createhmac", b"createcipher", b"createdecipher", b"createsign", b"createverify", b"createecdh",
         b"diffiehellman", b"generatekeypair", b"generatekeysync", b"pbkdf2", b"scryptsync", b"hkdfsync",
