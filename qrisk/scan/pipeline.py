@@ -17,6 +17,7 @@ its process pool.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
 from collections.abc import Callable, Iterator
 from multiprocessing.queues import Queue, SimpleQueue
@@ -50,11 +51,28 @@ def _quiet_child() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _reporting_errors(body: Callable[..., None]) -> Callable[..., None]:
+    """Run a child's body; an exception goes back to the scanning process as one line (shown
+    to the user as the scan's error) instead of a traceback on stderr."""
+
+    def run(*args: Any) -> None:
+        _quiet_child()
+        results: SimpleQueue[Any] = args[-1]
+        try:
+            body(*args)
+        except BaseException as exc:  # a child must report, whatever it was
+            try:
+                results.put(("error", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__))
+            finally:
+                os._exit(1)
+
+    return run
+
+
 def _walker(
     first: list[list[WalkedFile]], files: Iterator[WalkedFile], walk_result: WalkResult, batch_size: int,
     n_examiners: int, tasks: Queue[Any], results: SimpleQueue[Any],
 ) -> None:
-    _quiet_child()
     # one writer puts everything, in order: the end markers cannot overtake a batch
     for seq, batch in enumerate(first):
         tasks.put((seq, batch))
@@ -79,7 +97,6 @@ def _examiner(
     detectors: list[Detector], prefilter: Prefilter, cache_spec: tuple[str, str, bytes, bool] | None,
     tasks: Queue[Any], results: SimpleQueue[Any],
 ) -> None:
-    _quiet_child()
     from qrisk.scan.engine import examine
 
     reader = None
@@ -135,7 +152,8 @@ def examine_in_processes(
     first_batches = [first[i:i + batch_size] for i in range(0, len(first), batch_size)]
     spec = (cache.path, cache.config, cache.salt, cache.reuse) if cache is not None and cache.path else None
     walker = ctx.Process(
-        target=_walker, args=(first_batches, rest, walk_result, batch_size, jobs, tasks, results), daemon=True
+        target=_reporting_errors(_walker), args=(first_batches, rest, walk_result, batch_size, jobs, tasks, results),
+        daemon=True,
     )
     procs = [walker]
     try:
@@ -145,7 +163,9 @@ def examine_in_processes(
         detectors = make_detectors()
         prefilter = Prefilter(detectors)
         for _ in range(jobs):
-            p = ctx.Process(target=_examiner, args=(detectors, prefilter, spec, tasks, results), daemon=True)
+            p = ctx.Process(
+                target=_reporting_errors(_examiner), args=(detectors, prefilter, spec, tasks, results), daemon=True
+            )
             procs.append(p)
             p.start()
         pending: dict[int, list[FileResult]] = {}
@@ -180,6 +200,8 @@ def examine_in_processes(
                 while next_seq in pending:
                     yield from pending.pop(next_seq)
                     next_seq += 1
+            elif msg[0] == "error":
+                raise ScanWorkerError(f"a scan process failed: {msg[1]}")
             elif msg[0] == "found":
                 if progress:
                     progress.discovered(msg[1])

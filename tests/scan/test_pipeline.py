@@ -14,7 +14,7 @@ import pytest
 
 from qrisk.scan import engine, pipeline
 from qrisk.scan.detectors import builtin_detectors
-from qrisk.scan.detectors.base import Detector, DetectorOutput
+from qrisk.scan.detectors.base import Detector, DetectorOutput, Gate
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "inventories" / "acme-bank"
@@ -91,3 +91,33 @@ def test_a_walk_that_ends_within_the_first_batches_does_not_hang(tmp_path: Path,
     for _ in range(5):
         inv = engine.run_scan([str(tmp_path)], engine.ScanOptions(jobs=2, probe_endpoints=False))
         assert inv.scan.files_scanned == 6
+
+
+class _BrokenGate(Detector):
+    """A gate that raises outside the per-detector isolation (a plugin bug)."""
+
+    id = "broken-gate"
+    description = "test detector"
+    rules: ClassVar[dict[str, str]] = {}
+
+    def _boom(name: str) -> bool:  # type: ignore[misc]
+        raise ValueError("gate exploded")
+
+    gate = Gate(name_test=_boom)
+
+    def wants(self, path: str, head: bytes) -> bool:
+        return False
+
+    def detect(self, path: str, data: bytes) -> Iterable[DetectorOutput]:
+        return ()
+
+
+def test_an_error_in_a_scan_process_is_one_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    tree = _tree(tmp_path, copies=1)
+    monkeypatch.setattr(engine, "POOL_MIN_FILES", 5)
+    with pytest.raises(pipeline.ScanWorkerError, match="ValueError: gate exploded"):
+        engine.run_scan([str(tree)], engine.ScanOptions(
+            jobs=2, probe_endpoints=False, detectors=lambda: [*builtin_detectors(), _BrokenGate()]))
+    assert "Traceback" not in capfd.readouterr().err
