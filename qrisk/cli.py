@@ -239,6 +239,7 @@ def scan(
     if stream:
         with result as streamed:
             emit_stream(streamed.write_json, output)
+            streamed.commit()  # the history says complete only once the output is in place
         if fail_on and streamed.worst_severity >= FAIL_ON[fail_on]:
             sys.exit(EXIT_FINDINGS)
         return

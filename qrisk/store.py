@@ -578,21 +578,26 @@ class Store:
 
     def finish_scan(self, scan_id: int, inventory: Inventory) -> None:
         """Write the merged assets, the skipped files and the summary, and mark the scan
-        ``complete``, all in one transaction: either all of it is there or the scan stays
-        ``running``/``incomplete``."""
-        with self.finishing(scan_id, inventory) as tap:
-            for _ in tap.assets(inventory.assets):
-                pass
-            for _ in tap.skipped(inventory.skipped):
-                pass
+        ``complete``: the scan reads as complete only once all of it is there."""
+        tap = self.begin_finish(scan_id)
+        for _ in tap.assets(inventory.assets):
+            pass
+        for _ in tap.skipped(inventory.skipped):
+            pass
+        self.complete_scan(tap, inventory)
 
-    @contextlib.contextmanager
-    def finishing(self, scan_id: int, head: Inventory) -> Iterator[_FinishTap]:
-        """:meth:`finish_scan` for assets and skips that stream past: pass them through
-        ``tap.assets(…)`` and ``tap.skipped(…)`` (rows are written as they go by, in
-        batches); on a clean exit the summary is written and everything committed in the
-        one transaction, on an exception nothing is. ``head`` gives the scan's metadata
-        and manifest context (its assets and skipped are not read)."""
+    def begin_finish(self, scan_id: int) -> _FinishTap:
+        """Start writing a running scan's merged assets and skips: pass them through
+        ``tap.assets(…)`` and ``tap.skipped(…)`` as they stream past (rows are committed in
+        short batches, so no write lock is held while the caller writes its output), then
+        :meth:`complete_scan`. Until then the scan is ``running``; readers ignore the rows of
+        a scan that is not complete, and :meth:`abort_scan` removes them."""
+        self._check_running(scan_id)
+        return _FinishTap(self.conn, scan_id)
+
+    def complete_scan(self, tap: _FinishTap, head: Inventory) -> None:
+        """The final commit: the last rows, the summary (``head`` gives the metadata and the
+        manifest context; its assets and skipped are not read), status ``complete``."""
         scan = head.scan
         context = {
             "systems": to_dict(head.systems),
@@ -601,10 +606,8 @@ class Store:
             "data_flows": to_dict(head.data_flows),
         }
         with transaction(self.conn):
-            self._check_running(scan_id)
-            tap = _FinishTap(self.conn, scan_id)
-            yield tap
-            tap.flush()
+            self._check_running(tap.scan_id)
+            tap.write()
             self.conn.execute(
                 "UPDATE scans SET status = 'complete', finished = ?, heartbeat = ?, organisation = ?, manifest = ?,"
                 " targets = ?, files_seen = ?, files_scanned = ?, bytes_scanned = ?, assets = ?, skipped = ?,"
@@ -612,18 +615,22 @@ class Store:
                 (
                     _iso(scan.finished or _now()), _iso(_now()), scan.organisation, scan.manifest,
                     json.dumps(list(scan.targets)), scan.files_seen, scan.files_scanned, scan.bytes_scanned,
-                    tap.n_assets, tap.n_skipped, json.dumps(context), scan_id,
+                    tap.n_assets, tap.n_skipped, json.dumps(context), tap.scan_id,
                 ),
             )
 
     def abort_scan(self, scan_id: int, error: str) -> None:
-        """Mark a scan that stopped on an error or an interrupt ``incomplete`` (what it
-        committed so far stays, labelled as partial)."""
+        """Mark a scan that stopped on an error or an interrupt ``incomplete`` (the findings it
+        committed stay, labelled as partial; assets and skips of an unfinished final write are
+        removed)."""
         with transaction(self.conn):
-            self.conn.execute(
+            cur = self.conn.execute(
                 "UPDATE scans SET status = 'incomplete', finished = ?, error = ? WHERE scan_id = ? AND status = 'running'",
                 (_iso(_now()), error[:500], scan_id),
             )
+            if cur.rowcount:
+                self.conn.execute("DELETE FROM assets WHERE scan_id = ?", (scan_id,))
+                self.conn.execute("DELETE FROM skipped WHERE scan_id = ?", (scan_id,))
 
     def _check_running(self, scan_id: int) -> None:
         row = self.conn.execute("SELECT status FROM scans WHERE scan_id = ?", (scan_id,)).fetchone()
@@ -645,7 +652,8 @@ class Store:
     _SCAN_COLUMNS = (
         "s.scan_id, s.status, s.host, s.pid, s.pid_start, s.heartbeat, s.started, s.finished, s.targets,"
         " s.tool_version, s.files_seen, s.files_scanned, s.files_examined, s.findings, s.assets, s.skipped, s.error,"
-        " (SELECT count(*) FROM assets a WHERE a.scan_id = s.scan_id AND a.quantum_status IN (?, ?))"
+        " (SELECT count(*) FROM assets a WHERE a.scan_id = s.scan_id AND s.status = 'complete'"
+        " AND a.quantum_status IN (?, ?))"
     )
 
     def _record(self, row: Sequence[Any]) -> ScanRecord:
@@ -817,9 +825,8 @@ class Store:
         )
 
     def _summaries_any(self, scan_id: int) -> dict[str, AssetSummary]:
-        summaries = self.asset_summaries(scan_id)
-        if summaries or self.scan(scan_id).status == "complete":
-            return summaries
+        if self.scan(scan_id).status == "complete":
+            return self.asset_summaries(scan_id)
         return self._partial_summaries(scan_id)
 
     def _partial_summaries(self, scan_id: int) -> dict[str, AssetSummary]:
@@ -913,7 +920,7 @@ def diff_to_dict(diff: ScanDiff) -> dict[str, Any]:
 
 
 class _FinishTap:
-    """Writes the assets and skips that pass through it (see :meth:`Store.finishing`)."""
+    """Writes the assets and skips that pass through it (see :meth:`Store.begin_finish`)."""
 
     _BATCH = 2000
 
@@ -947,6 +954,13 @@ class _FinishTap:
             yield s
 
     def flush(self) -> None:
+        """Commit the rows gathered so far (one short transaction)."""
+        if self._assets or self._skipped:
+            with transaction(self.conn):
+                self.write()
+
+    def write(self) -> None:
+        """Insert the rows gathered so far (inside the caller's transaction)."""
         if self._assets:
             self.conn.executemany(
                 "INSERT INTO assets (scan_id, asset_id, kind, algorithm, quantum_status, system, location,"
@@ -1012,20 +1026,26 @@ class ScanRecorder:
         self._last_flush = time.monotonic()
 
     def finish(self, inventory: Inventory) -> None:
-        with self.finishing(inventory) as tap:
+        try:
+            tap = self.begin_finish()
             for _ in tap.assets(inventory.assets):
                 pass
             for _ in tap.skipped(inventory.skipped):
                 pass
+        except BaseException as exc:
+            self.abort(exc)
+            raise
+        self.complete(tap, inventory)
 
-    @contextlib.contextmanager
-    def finishing(self, head: Inventory) -> Iterator[_FinishTap]:
-        """:meth:`finish` for assets and skips that stream past (see :meth:`Store.finishing`);
-        if anything fails on the way the scan is marked incomplete."""
+    def begin_finish(self) -> _FinishTap:
+        """See :meth:`Store.begin_finish`; the findings still pending are committed first."""
+        self.flush()
+        return self.store.begin_finish(self.scan_id)
+
+    def complete(self, tap: _FinishTap, head: Inventory) -> None:
+        """The final commit (:meth:`Store.complete_scan`); on failure the scan is aborted."""
         try:
-            self.flush()
-            with self.store.finishing(self.scan_id, head) as tap:
-                yield tap
+            self.store.complete_scan(tap, head)
         except BaseException as exc:
             self.abort(exc)
             raise

@@ -184,3 +184,15 @@ def test_walked_file_is_frozen() -> None:
     f = WalkedFile(b"/x", "x", 1, 0)
     with pytest.raises(AttributeError):
         f.size = 2  # type: ignore[misc]
+
+
+def test_a_bad_gitignore_line_is_recorded_not_fatal(tmp_path: Path) -> None:
+    from qrisk.scan.engine import ScanOptions, run_scan
+
+    (tmp_path / ".gitignore").write_text("*.log\n[z-a]\n\\\nbuild/\n")
+    (tmp_path / "a.log").write_text("x\n")
+    (tmp_path / "keep.txt").write_text("x\n")
+    inv = run_scan([str(tmp_path)], ScanOptions(jobs=1, probe_endpoints=False))
+    bad = [s for s in inv.skipped if s.reason == "malformed"]
+    assert [s.location for s in bad] and all(s.location == ".gitignore" for s in bad)
+    assert inv.scan.files_seen == 2  # .gitignore and keep.txt; a.log still ignored

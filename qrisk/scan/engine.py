@@ -10,6 +10,7 @@ the number of processes. Findings become assets with stable ids (see
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import itertools
 import os
@@ -369,10 +370,13 @@ def _examine_targets(
                 if progress:
                     progress.advance(1, f.size)
         elif pipeline.available() and (cache is None or cache.path):
-            results.extend(pipeline.examine_in_processes(
+            # closing(): an error in the consumer must stop the children now, not when the
+            # suspended generator is collected
+            with contextlib.closing(pipeline.examine_in_processes(
                 first, walker, walk_result, options.detectors, jobs, CHUNK, clean_tally, progress,
                 cache=cache, on_clean=results.add_clean,
-            ))
+            )) as examined:
+                results.extend(examined)
         else:
             import multiprocessing as mp
 
@@ -485,9 +489,11 @@ def run_scan(
 
 class StreamedScan:
     """A finished scan whose assets and skips wait in a temporary database (see
-    :mod:`qrisk.scan.stream`): write them out once with :meth:`write_json` (which also
-    records the scan in the history database, if one was given), or load them with
-    :meth:`inventory`. Use as a context manager (the temporary database is removed)."""
+    :mod:`qrisk.scan.stream`): write them out once with :meth:`write_json` then
+    :meth:`commit` (which marks the scan complete in the history database, if one was
+    given — after the output is safely written), or load them with :meth:`inventory`. Use
+    as a context manager: the temporary database is removed, and a scan never committed is
+    recorded as incomplete."""
 
     def __init__(self, ex: _Examined, stager: AssetStager) -> None:
         self._ex = ex
@@ -497,7 +503,9 @@ class StreamedScan:
         """Highest :attr:`QuantumStatus.severity` among the assets written (``--fail-on``)."""
         self.assets_written = 0
         self._fix = _protocol_status(ex.endpoint_results)
-        self._done = False
+        self._written = False
+        self._committed = False
+        self._tap: Any = None
 
     def __enter__(self) -> StreamedScan:
         return self
@@ -512,46 +520,46 @@ class StreamedScan:
             self.assets_written += 1
             yield a
 
+    def _streams(self) -> tuple[Iterator[Asset], Iterator[SkippedFile]]:
+        if self._written:
+            raise RuntimeError("a streamed scan is written once")
+        self._written = True
+        recorder = self._ex.recorder
+        if recorder is None:
+            return self._assets(), self._stager.skipped()
+        # rows are committed in short batches as they pass: no write lock is held on the
+        # history while the output is written (a slow reader of stdout must not block it)
+        self._tap = recorder.begin_finish()
+        return self._tap.assets(self._assets()), self._tap.skipped(self._stager.skipped())
+
     def write_json(self, write: Callable[[str], Any]) -> None:
         """Write the inventory JSON (exactly :func:`qrisk.model.inventory_to_json`) through
-        ``write`` in pieces; with a history database, record the scan in the same pass."""
+        ``write`` in pieces; with a history database, its rows go in on the same pass."""
         from qrisk.model import write_inventory_json
 
-        if self._done:
-            raise RuntimeError("a streamed scan is written once")
-        self._done = True
-        recorder = self._ex.recorder
-        try:
-            if recorder is None:
-                write_inventory_json(write, self.head, self._assets(), self._stager.skipped())
-                return
-            with recorder.finishing(self.head) as tap:
-                write_inventory_json(write, self.head, tap.assets(self._assets()), tap.skipped(self._stager.skipped()))
-        except BaseException as exc:
-            if recorder:
-                recorder.abort(exc)
-            raise
+        assets, skipped = self._streams()
+        write_inventory_json(write, self.head, assets, skipped)
+
+    def commit(self) -> None:
+        """Mark the scan complete in the history database (nothing to do without one)."""
+        if self._ex.recorder is not None and not self._committed:
+            if self._tap is None:
+                raise RuntimeError("write the scan before committing it")
+            self._ex.recorder.complete(self._tap, self.head)
+        self._committed = True
 
     def inventory(self) -> Inventory:
-        """Everything in memory (for the formats that need the whole inventory at once)."""
-        assets: list[Asset] = []
-        skipped: list[SkippedFile] = []
-        if self._ex.recorder is None:
-            assets, skipped = list(self._assets()), list(self._stager.skipped())
-        else:
-            try:
-                with self._ex.recorder.finishing(self.head) as tap:
-                    assets, skipped = list(tap.assets(self._assets())), list(tap.skipped(self._stager.skipped()))
-            except BaseException as exc:
-                self._ex.recorder.abort(exc)
-                raise
-        self._done = True
-        return replace(self.head, assets=tuple(assets), skipped=tuple(skipped))
+        """Everything in memory (for the formats that need the whole inventory at once),
+        committed to the history database."""
+        assets_it, skipped_it = self._streams()
+        inventory = replace(self.head, assets=tuple(assets_it), skipped=tuple(skipped_it))
+        self.commit()
+        return inventory
 
     def close(self) -> None:
         self._stager.close()
-        if not self._done and self._ex.recorder is not None:
-            self._ex.recorder.abort("not written")
+        if not self._committed and self._ex.recorder is not None:
+            self._ex.recorder.abort("the scan's output was not written")
 
 
 def scan_streamed(
@@ -574,8 +582,14 @@ def scan_streamed(
             stager.close()
         raise
     assert stager is not None
-    stager.add_skips([*ex.plan.notes, *ex.walk_result.skipped])
-    return StreamedScan(ex, stager)
+    try:
+        stager.add_skips([*ex.plan.notes, *ex.walk_result.skipped])
+        return StreamedScan(ex, stager)
+    except BaseException as exc:
+        stager.close()
+        if ex.recorder:
+            ex.recorder.abort(exc)
+        raise
 
 
 def probe_endpoints_of(

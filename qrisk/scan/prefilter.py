@@ -78,7 +78,7 @@ class _GateIndex:
         name = location.rpartition("/")[2].rpartition("\\")[2].lower()
         out: set[int] = set()
         dot = name.rfind(".")
-        if dot > 0:
+        if dot >= 0:  # a dot-file named like an extension (``.conf``) too: wants() may accept it
             hit = self.by_ext.get(name[dot:])
             if hit:
                 out |= hit

@@ -16,12 +16,16 @@ in-memory path.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from qrisk.errors import QriskError
 from qrisk.model import Asset, SkippedFile
 
 if TYPE_CHECKING:
@@ -29,6 +33,16 @@ if TYPE_CHECKING:
     from qrisk.scan.engine import FileResult
 
 _FLUSH_ROWS = 5000
+
+
+@contextlib.contextmanager
+def _staging_errors() -> Iterator[None]:
+    """The temporary database's errors (a full temporary disk, above all) as one line."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        where = os.environ.get("SQLITE_TMPDIR") or tempfile.gettempdir()
+        raise QriskError(f"temporary staging database in {where}: {exc} (set TMPDIR to a larger disk)") from None
 # Below this many findings the stager keeps the results in memory and merges them like
 # :func:`qrisk.scan.engine.build_assets` (the temporary database costs ≈40 µs a finding);
 # past it, everything moves to disk. ~1.5 KB per finding: ≈150 MB at the threshold.
@@ -71,6 +85,10 @@ class AssetStager:
         return self._held is None
 
     def _open(self) -> sqlite3.Connection:
+        with _staging_errors():
+            return self._open_db()
+
+    def _open_db(self) -> sqlite3.Connection:
         # "" = a private on-disk temporary database, removed when the connection closes
         self.conn = sqlite3.connect("", isolation_level=None)
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -32768", "temp_store = FILE"):
@@ -151,6 +169,10 @@ class AssetStager:
     def flush(self) -> None:
         if self._conn is None:
             return
+        with _staging_errors():
+            self._flush()
+
+    def _flush(self) -> None:
         if self._rows:
             self.conn.executemany("INSERT INTO stage VALUES (?, ?, ?, ?, ?, ?, ?)", self._rows)
             self._rows = []
@@ -174,17 +196,24 @@ class AssetStager:
             yield from sorted(notes, key=lambda s: (s.location, s.reason, s.detail))
             return
         self.flush()
-        for loc, reason, detail in self.conn.execute("SELECT * FROM skip ORDER BY location, reason, detail"):
-            yield SkippedFile(loc, reason, detail)
+        with _staging_errors():
+            for loc, reason, detail in self.conn.execute("SELECT * FROM skip ORDER BY location, reason, detail"):
+                yield SkippedFile(loc, reason, detail)
 
     def assets(self) -> Iterator[Asset]:
         """The merged, linked assets in the inventory's order (see the module docstring)."""
-        from qrisk.scan.engine import _Group, build_assets
+        from qrisk.scan.engine import build_assets
 
         if self._held is not None:
             yield from build_assets(self._held, self.root_systems, self._owners())
             return
         self.flush()
+        with _staging_errors():
+            yield from self._merged()
+
+    def _merged(self) -> Iterator[Asset]:
+        from qrisk.scan.engine import _Group
+
         # Link tables, as qrisk.scan.engine._link builds them: from each asset's base row (its
         # first, which the merge keeps), first seen first. SQLite takes the bare columns of
         # an aggregate query with a lone min() from the row holding the minimum.

@@ -156,9 +156,11 @@ def _walk_dir(
             try:
                 with open(gi, "rb") as fh:
                     lines = fh.read(1024 * 1024).decode("utf-8", errors="replace").splitlines()
-                specs = (*specs, (rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)))
             except OSError:
-                pass
+                lines = None
+            if lines is not None:
+                gi_loc = _join(root.prefix, display(rel_dir + b"/.gitignore" if rel_dir else b".gitignore"))
+                specs = (*specs, (rel_dir, _gitignore_spec(lines, gi_loc, result)))
         try:
             with os.scandir(dir_b) as it:
                 entries = sorted(it, key=lambda e: e.name)
@@ -222,6 +224,23 @@ def _walk_dir(
                 continue
             yield WalkedFile(full, loc, st.st_size, index)
         stack.extend(reversed(subdirs))
+
+
+def _gitignore_spec(lines: list[str], location: str, result: WalkResult) -> pathspec.PathSpec:
+    """A .gitignore's patterns; a line git would not accept (``[z-a]``, a lone ``\\``) is
+    left out and recorded, instead of stopping the scan."""
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except Exception:  # pathspec raises its own errors and re.error for bad patterns
+        good = []
+        for number, line in enumerate(lines, 1):
+            try:
+                pathspec.GitIgnoreSpec.from_lines([line])
+            except Exception:
+                result.skipped.append(SkippedFile(location, "malformed", f"line {number}: pattern ignored"))
+                continue
+            good.append(line)
+        return pathspec.GitIgnoreSpec.from_lines(good)
 
 
 def _ignored(

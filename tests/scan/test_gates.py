@@ -31,6 +31,7 @@ def _vocabulary() -> tuple[list[str], list[str], list[bytes]]:
         assert g is not None
         names.update(g.filenames)
         names.update("x" + e for e in g.extensions)
+        names.update(g.extensions)  # dot-files named exactly like an extension (``.yaml``)
         names.update(p + s for p in g.prefixes for s in ("", ".conf", "_x", ".bak", ".md"))
         names.update(w + ".cfg" for w in g.path_words)
         folders.update(g.parents)

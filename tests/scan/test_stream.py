@@ -148,6 +148,7 @@ def test_streamed_scan_records_the_same_history(tmp_path: Path, spill: bool, mon
     memory = run_scan([manifest], ScanOptions(probe_endpoints=False, db=str(tmp_path / "a.db"), jobs=1))
     with scan_streamed([manifest], ScanOptions(probe_endpoints=False, db=str(tmp_path / "b.db"), jobs=1)) as s:
         s.write_json(lambda _piece: None)
+        s.commit()
     with Store(tmp_path / "a.db", create=False) as a, Store(tmp_path / "b.db", create=False) as b:
         ia, ib = a.load_inventory(1), b.load_inventory(1)
         assert ia.assets == ib.assets == memory.assets
@@ -197,3 +198,64 @@ def test_a_failure_while_writing_leaves_no_file_and_an_incomplete_scan(
     with sqlite3.connect(db) as conn:
         status, assets = conn.execute("SELECT status, (SELECT count(*) FROM assets) FROM scans").fetchone()
     assert (status, assets) == ("incomplete", 0)
+
+
+def test_no_write_lock_is_held_on_the_history_while_the_output_is_written(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    locked: list[bool] = []
+
+    def slow_reader(piece: str) -> None:  # a consumer that takes its time (``| less``)
+        if not locked and piece.startswith(",\n    {"):  # between two assets
+            other = sqlite3.connect(db, timeout=0)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # another scan wanting to write
+                other.execute("ROLLBACK")
+                locked.append(False)
+            except sqlite3.OperationalError:
+                locked.append(True)
+            finally:
+                other.close()
+
+    with scan_streamed([str(SAMPLE / "manifest.yaml")], ScanOptions(probe_endpoints=False, db=str(db), jobs=1)) as s:
+        s.write_json(slow_reader)
+        s.commit()
+    assert locked == [False]
+    with Store(db, create=False) as store:
+        assert store.scan(1).status == "complete"
+
+
+def test_a_failure_finishing_the_output_file_leaves_the_scan_incomplete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qrisk.clicommon
+
+    def no_rename(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(qrisk.clicommon.os, "replace", no_rename)
+    db = tmp_path / "h.db"
+    res = CliRunner().invoke(main, ["scan", str(SAMPLE / "manifest.yaml"), "--no-probe", "-f", "json", "-o",
+                                    str(tmp_path / "inv.json"), "--db", str(db)])
+    assert res.exit_code == 2 and "No space left" in res.output
+    assert not (tmp_path / "inv.json").exists()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status, (SELECT count(*) FROM assets) FROM scans").fetchone() == ("incomplete", 0)
+
+
+def test_a_full_temporary_disk_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from qrisk.errors import QriskError
+
+    original = AssetStager._open_db
+
+    def tiny(self: AssetStager) -> sqlite3.Connection:
+        conn = original(self)
+        conn.execute("PRAGMA max_page_count = 3")  # as if the temporary folder's disk were full
+        return conn
+
+    monkeypatch.setattr(AssetStager, "_open_db", tiny)
+    monkeypatch.setattr(stream, "MEMORY_FINDINGS", 0)
+    options = ScanOptions(probe_endpoints=False, jobs=1)
+    with pytest.raises(QriskError, match=r"temporary staging database in .*full"), scan_streamed(
+        [str(ROOT / "tests" / "corpus")], options
+    ) as s:
+        s.write_json(lambda _piece: None)
