@@ -204,14 +204,19 @@ def examine_in_processes(
             if not channels:
                 raise died()  # every child has ended, and results are missing
             # a child's death shows as the end of its pipe, after whatever it sent before
-            for conn in wait(list(channels), timeout=_POLL_S):
+            ready = wait(list(channels), timeout=_POLL_S)
+            if not ready and any(p.exitcode not in (None, 0) for p in procs):
+                raise died()  # e.g. the walker killed while its queue still held batches
+            for conn in ready:
                 try:
                     msg = conn.recv()  # type: ignore[union-attr]
                 except (EOFError, OSError):
+                    # The child closed its end. It may still be alive — the walker's queue
+                    # flushes its last batches on the way out, which needs the examiners, which
+                    # need us reading: never join here.
                     proc = channels.pop(conn)  # type: ignore[arg-type]
                     conn.close()  # type: ignore[union-attr]
-                    proc.join()
-                    if proc.exitcode != 0:
+                    if proc.exitcode not in (None, 0):
                         raise died(proc) from None
                     continue
                 if msg[0] == "examined":

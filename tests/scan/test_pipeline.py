@@ -121,3 +121,25 @@ def test_an_error_in_a_scan_process_is_one_line_not_a_traceback(
         engine.run_scan([str(tree)], engine.ScanOptions(
             jobs=2, probe_endpoints=False, detectors=lambda: [*builtin_detectors(), _BrokenGate()]))
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_the_walker_finishing_first_with_a_full_queue_does_not_deadlock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The walker ends while its queue still holds batches (flushed on its way out); that
+    # needs the examiners, which need the scanning process reading their results. Waiting
+    # for the walker there used to hang every scan of a large tree.
+    import threading
+
+    _tree(tmp_path, copies=150)
+    monkeypatch.setattr(engine, "POOL_MIN_FILES", 5)
+    monkeypatch.setattr(engine, "CHUNK", 1)
+    out: list[object] = []
+    worker = threading.Thread(
+        target=lambda: out.append(engine.run_scan([str(tmp_path)], engine.ScanOptions(jobs=2, probe_endpoints=False))),
+        daemon=True,
+    )
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "the parallel scan hung"
+    assert out and out[0].scan.files_seen > 2000  # type: ignore[attr-defined]
