@@ -135,31 +135,20 @@ def emit(data: str | bytes, output: Path | None) -> None:
 
 def emit_stream(produce: Callable[[Callable[[str], Any]], None], output: Path | None) -> None:
     """:func:`emit` for output written in pieces: ``produce(write)`` calls ``write`` with
-    each piece; to stdout as it comes, to a file through a temporary file and a rename
-    (never half a file: a failure midway leaves the target untouched)."""
+    each piece; to stdout as it comes, to a file as :func:`write_atomic` writes (never half
+    a file: a failure midway leaves the target untouched)."""
     if output is None:
         out = sys.stdout
         produce(out.write)
         out.write("\n")
         out.flush()
         return
-    target = output.expanduser()
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise QriskError(f"cannot write {output}: folder {parent} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as fh:
-                produce(fh.write)
-                fh.write("\n")
-            os.chmod(tmp, 0o666 & ~_umask())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise QriskError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+    def fill(fh: Any) -> None:
+        produce(fh.write)
+        fh.write("\n")
+
+    _write_atomic(output.expanduser(), fill, text=True)
 
 
 def _umask() -> int:
@@ -171,22 +160,30 @@ def _umask() -> int:
 def write_atomic(target: Path, payload: bytes) -> None:
     """Write ``payload`` to ``target`` through a temporary file and a rename (never half a
     file), with the permissions a plain ``open`` would give (0666 less the umask)."""
-    output = target
+    _write_atomic(target, lambda fh: fh.write(payload), text=False)
+
+
+def _write_atomic(target: Path, fill: Callable[[Any], Any], *, text: bool) -> None:
+    """Run ``fill(file)`` on a temporary file beside ``target``, then rename it into place."""
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
-        raise QriskError(f"cannot write {output}: folder {parent} does not exist")
+        raise QriskError(f"cannot write {target}: folder {parent} does not exist")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=parent)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(payload)
+            if text:
+                with os.fdopen(fd, "w", encoding="utf-8", buffering=1 << 20) as fh:
+                    fill(fh)
+            else:
+                with os.fdopen(fd, "wb") as fh:
+                    fill(fh)
             os.chmod(tmp, 0o666 & ~_umask())
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError as exc:
-        raise QriskError(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise QriskError(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 MAX_INVENTORY_BYTES = 2 * 1024 * 1024 * 1024

@@ -580,10 +580,7 @@ class Store:
         """Write the merged assets, the skipped files and the summary, and mark the scan
         ``complete``: the scan reads as complete only once all of it is there."""
         tap = self.begin_finish(scan_id)
-        for _ in tap.assets(inventory.assets):
-            pass
-        for _ in tap.skipped(inventory.skipped):
-            pass
+        tap.take(inventory)
         self.complete_scan(tap, inventory)
 
     def begin_finish(self, scan_id: int) -> _FinishTap:
@@ -944,6 +941,13 @@ class _FinishTap:
                 self.flush()
             yield a
 
+    def take(self, inventory: Inventory) -> None:
+        """All of an in-memory inventory's assets and skips."""
+        for _ in self.assets(inventory.assets):
+            pass
+        for _ in self.skipped(inventory.skipped):
+            pass
+
     def skipped(self, skipped: Iterable[SkippedFile]) -> Iterator[SkippedFile]:
         sid = self.scan_id
         for s in skipped:
@@ -1028,10 +1032,7 @@ class ScanRecorder:
     def finish(self, inventory: Inventory) -> None:
         try:
             tap = self.begin_finish()
-            for _ in tap.assets(inventory.assets):
-                pass
-            for _ in tap.skipped(inventory.skipped):
-                pass
+            tap.take(inventory)
         except BaseException as exc:
             self.abort(exc)
             raise

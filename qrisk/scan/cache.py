@@ -358,8 +358,16 @@ class FileCache:
     def examine(self, file: WalkedFile, detectors: Sequence[Detector], prefilter: Any) -> Any:
         """Single-process path: the cached result, or examine and record."""
         hit = self.lookup(file)
-        if hit is not None:
-            return hit
+        return hit if hit is not None else self._examine_miss(file, detectors, prefilter)
+
+    def examine_batch(self, files: Sequence[WalkedFile], detectors: Sequence[Detector], prefilter: Any) -> list[Any]:
+        """:meth:`examine` for a batch, with one lookup query (a worker's path)."""
+        return [
+            hit if hit is not None else self._examine_miss(f, detectors, prefilter)
+            for f, hit in zip(files, self.lookup_many(files), strict=True)
+        ]
+
+    def _examine_miss(self, file: WalkedFile, detectors: Sequence[Detector], prefilter: Any) -> Any:
         result, entry = examine_fingerprinted(file, detectors, prefilter, self.salt)
         self.record(entry)
         return result
@@ -426,17 +434,6 @@ class CacheReader(FileCache):
 
     def flush(self) -> None:
         pass
-
-    def examine_batch(self, files: Sequence[WalkedFile], detectors: Sequence[Detector], prefilter: Any) -> list[Any]:
-        """Cached results of the unchanged files, fresh ones of the others (recorded in the outbox)."""
-        out = []
-        for f, hit in zip(files, self.lookup_many(files), strict=True):
-            if hit is None:
-                result, entry = examine_fingerprinted(f, detectors, prefilter, self.salt)
-                self.record(entry)
-                hit = result
-            out.append(hit)
-        return out
 
     def take(self) -> tuple[list[tuple[Any, ...]], int, int]:
         """(rows to write, hits, misses) since the last call."""

@@ -467,13 +467,8 @@ def run_scan(
         skipped = list(ex.plan.notes) + ex.walk_result.skipped
         for r in results:
             skipped.extend(r.notes)
-        rule_owners: list[Detector] = options.detectors()
-        if ex.endpoint_results:  # the network code is imported only when endpoints were probed
-            from qrisk.scan.network.probe import network_detectors
-
-            rule_owners.extend(network_detectors())  # type: ignore[arg-type]
         fix = _protocol_status(ex.endpoint_results)
-        assets = [fix(a) for a in build_assets(results, ex.root_systems, rule_owners)]
+        assets = [fix(a) for a in build_assets(results, ex.root_systems, options.detectors())]
         head = _inventory_head(ex, sum(1 for r in results if r.scanned), sum(r.nbytes for r in results))
         inventory = replace(
             head, assets=tuple(assets), skipped=tuple(sorted(skipped, key=lambda s: (s.location, s.reason, s.detail)))
@@ -736,9 +731,16 @@ def asset_from_finding(finding: Finding, location: str, detector_id: str, system
 
 
 def _detector_for_rule(rule_id: str, detectors: Iterable[Detector]) -> str:
+    """The id of the detector that owns ``rule_id``: among ``detectors``, else among the
+    endpoint probers (imported only when a rule is not found first), else ``unknown``."""
     for d in detectors:
         if rule_id in d.rules:
             return d.id
+    from qrisk.scan.network.probe import network_detectors
+
+    for nd in network_detectors():
+        if rule_id in nd.rules:
+            return nd.id
     return "unknown"
 
 

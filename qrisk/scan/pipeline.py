@@ -94,15 +94,10 @@ def _walker(
     # one writer puts everything, in order: the end markers cannot overtake a batch
     for seq, batch in enumerate(first):
         tasks.put((seq, batch))
+    from qrisk.scan.engine import _batches
+
     seq = len(first)
-    batch: list[WalkedFile] = []
-    for f in files:
-        batch.append(f)
-        if len(batch) >= batch_size:
-            tasks.put((seq, batch))
-            results.send(("found", len(batch)))
-            seq, batch = seq + 1, []
-    if batch:
+    for batch in _batches(files, batch_size):
         tasks.put((seq, batch))
         results.send(("found", len(batch)))
         seq += 1

@@ -158,12 +158,7 @@ class AssetStager:
         if owner is None:
             from qrisk.scan.engine import _detector_for_rule
 
-            owner = _detector_for_rule(rule_id, self._detectors)
-            if owner == "unknown":
-                from qrisk.scan.network.probe import network_detectors
-
-                owner = _detector_for_rule(rule_id, network_detectors())  # type: ignore[arg-type]
-            self._rule_owner[rule_id] = owner
+            owner = self._rule_owner[rule_id] = _detector_for_rule(rule_id, self._detectors)
         return owner
 
     def flush(self) -> None:
@@ -205,7 +200,7 @@ class AssetStager:
         from qrisk.scan.engine import build_assets
 
         if self._held is not None:
-            yield from build_assets(self._held, self.root_systems, self._owners())
+            yield from build_assets(self._held, self.root_systems, self._detectors)
             return
         self.flush()
         with _staging_errors():
@@ -248,16 +243,6 @@ class AssetStager:
             group = _Group(a)
         if group is not None:
             yield _linked(group.asset(), by_ski, by_subject, by_fp)
-
-    def _owners(self) -> list[Detector]:
-        """The detectors that own the held findings' rules (network ones only when needed,
-        as :func:`qrisk.scan.engine.run_scan` does)."""
-        known = {r for d in self._detectors for r in d.rules}
-        if any(f.rule_id not in known for r in self._held or () for f in r.findings):
-            from qrisk.scan.network.probe import network_detectors
-
-            return [*self._detectors, *network_detectors()]  # type: ignore[list-item]
-        return self._detectors
 
     def close(self) -> None:
         if self._conn is not None:
